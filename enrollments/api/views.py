@@ -1,0 +1,63 @@
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from courses.models import Course, Lesson
+from enrollments import selectors, services
+from enrollments.api.serializers import EnrollmentSerializer, LessonCompleteSerializer
+
+
+class EnrollmentListView(generics.ListAPIView):
+    serializer_class = EnrollmentSerializer
+
+    def get_queryset(self):
+        return selectors.enrollment_list_for_learner(learner=self.request.user)
+
+
+class EnrollmentDetailView(generics.RetrieveAPIView):
+    serializer_class = EnrollmentSerializer
+
+    def get_queryset(self):
+        return selectors.enrollment_list_for_learner(learner=self.request.user)
+
+
+class CourseEnrollView(APIView):
+    @extend_schema(request=None, responses={201: EnrollmentSerializer, 200: EnrollmentSerializer})
+    def post(self, request, slug: str):
+        course = Course.objects.published().filter(slug=slug).first()
+        if course is None:
+            raise Http404
+        enrollment, created = services.enrollment_create(learner=request.user, course=course)
+        enrollment = selectors.enrollment_get_for_learner(learner=request.user, enrollment_id=enrollment.pk)
+        data = EnrollmentSerializer(enrollment, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class LessonCompleteView(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            202: OpenApiResponse(LessonCompleteSerializer, description="Recorded; progress sync queued."),
+            200: OpenApiResponse(LessonCompleteSerializer, description="Already complete."),
+        },
+    )
+    def post(self, request, pk: int):
+        lesson = Lesson.objects.select_related("course").filter(pk=pk).first()
+        if lesson is None:
+            raise Http404
+        try:
+            completion, created = services.lesson_complete(learner=request.user, lesson=lesson)
+        except services.NotEnrolled:
+            raise Http404 from None
+        body = {
+            "enrollment_id": completion.enrollment_id,
+            "lesson_id": completion.lesson_id,
+            "completed_at": completion.completed_at,
+            "created": created,
+            "progress_sync": "queued" if created else "not_needed",
+        }
+        return Response(
+            LessonCompleteSerializer(body).data, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        )

@@ -1,0 +1,233 @@
+"""Writes for enrollments: enroll, complete lessons, progress sync, course-wide recompute, analytics."""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count, ExpressionWrapper, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from courses.models import Course, Lesson
+from enrollments.models import CourseStats, Enrollment, LessonCompletion
+from enrollments.signals import enrollment_completed, enrollment_created, enrollment_reopened, lesson_completed
+from lms.tasks import enqueue
+
+# Triggers within this window collapse into one course-wide recompute.
+RECOMPUTE_DEBOUNCE_SECONDS = 5
+# A request older than this is assumed lost (its message never ran) and may be queued again.
+RECOMPUTE_STALE_AFTER = timedelta(minutes=10)
+RECOMPUTE_BATCH_SIZE = 5000
+
+
+class NotEnrolled(Exception):
+    """The learner has no live enrollment in the lesson's course (answered as 404: existence is private)."""
+
+
+def enrollment_create(*, learner, course: Course) -> tuple[Enrollment, bool]:
+    """Enroll `learner` in a published `course`; returns (enrollment, created).
+
+    Idempotent: enrolling again returns the existing row (a cancelled one is re-activated). Sends
+    `enrollment_created` only for a new row.
+    """
+    if not course.is_published:
+        raise Course.DoesNotExist
+    existing = Enrollment.objects.filter(learner=learner, course=course).first()
+    if existing is not None:
+        if existing.status == Enrollment.Status.CANCELLED:
+            existing.status = Enrollment.Status.ACTIVE
+            existing.save(update_fields=["status", "updated_at"])
+            enrollment_request_progress_sync(enrollment_id=existing.pk)
+        return existing, False
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(learner=learner, course=course)
+            enrollment_created.send(sender=Enrollment, enrollment_id=enrollment.pk)
+    except IntegrityError:  # a concurrent request enrolled first
+        return Enrollment.objects.get(learner=learner, course=course), False
+    enrollment_request_progress_sync(enrollment_id=enrollment.pk)
+    return enrollment, True
+
+
+def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:
+    enrollment.status = Enrollment.Status.CANCELLED
+    enrollment.save(update_fields=["status", "updated_at"])
+    return enrollment
+
+
+def lesson_complete(*, learner, lesson: Lesson) -> tuple[LessonCompletion, bool]:
+    """Record that `learner` completed `lesson`; returns (completion, created).
+
+    Does no progress arithmetic: sends `lesson_completed`, and the progress sync is queued after commit.
+    Raises NotEnrolled when the lesson is unpublished or the learner has no live enrollment.
+    """
+    if not (lesson.is_published and lesson.course.is_published):
+        raise NotEnrolled
+    enrollment = (
+        Enrollment.objects.filter(learner=learner, course_id=lesson.course_id)
+        .exclude(status=Enrollment.Status.CANCELLED)
+        .first()
+    )
+    if enrollment is None:
+        raise NotEnrolled
+    existing = LessonCompletion.objects.filter(enrollment=enrollment, lesson=lesson).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            completion = LessonCompletion.objects.create(enrollment=enrollment, lesson=lesson)
+            lesson_completed.send(sender=LessonCompletion, enrollment_id=enrollment.pk, lesson_id=lesson.pk)
+    except IntegrityError:  # the same lesson completed twice at once: the other request recorded it
+        return LessonCompletion.objects.get(enrollment=enrollment, lesson=lesson), False
+    enrollment_request_progress_sync(enrollment_id=enrollment.pk)
+    return completion, True
+
+
+def enrollment_request_progress_sync(*, enrollment_id: int) -> None:
+    """Queue a progress sync for one enrollment (after commit)."""
+    from enrollments.tasks import progress_sync_task
+
+    enqueue(progress_sync_task, enrollment_id=enrollment_id)
+
+
+def _percent(done: int, total: int) -> int:
+    # Floor, so 100 means every published lesson is done, never "99.5 rounded up".
+    return (done * 100) // total if total else 0
+
+
+def enrollment_sync_progress(*, enrollment_id: int) -> Enrollment | None:
+    """Recompute one enrollment's progress from its completion rows; idempotent.
+
+    Takes a row lock so concurrent syncs of one enrollment serialise; each counts the rows committed
+    when it runs, so the last one to run sees every completion. Reaching 100% marks the enrollment
+    completed and sends `enrollment_completed` once; dropping below re-opens it (certificates stay).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        enrollment = Enrollment.objects.select_for_update().filter(pk=enrollment_id).first()
+        if enrollment is None:
+            return None
+        total = Lesson.objects.filter(course_id=enrollment.course_id, is_published=True).count()
+        done = LessonCompletion.objects.filter(enrollment_id=enrollment.pk, lesson__is_published=True).count()
+        enrollment.progress_percent = _percent(done, total)
+        enrollment.last_synced_at = now
+        fields = ["progress_percent", "last_synced_at", "updated_at"]
+        if enrollment.status == Enrollment.Status.ACTIVE and enrollment.progress_percent == 100:
+            enrollment.status = Enrollment.Status.COMPLETED
+            enrollment.completed_at = now
+            fields += ["status", "completed_at"]
+            enrollment_completed.send(sender=Enrollment, enrollment_id=enrollment.pk)
+        elif enrollment.status == Enrollment.Status.COMPLETED and enrollment.progress_percent < 100:
+            enrollment.status = Enrollment.Status.ACTIVE
+            enrollment.completed_at = None
+            fields += ["status", "completed_at"]
+            enrollment_reopened.send(sender=Enrollment, enrollment_id=enrollment.pk)
+        enrollment.save(update_fields=fields)
+    return enrollment
+
+
+def course_request_progress_recompute(*, course_id: int) -> bool:
+    """Queue one course-wide recompute unless one is already waiting; returns whether it queued.
+
+    The marker on the course row is what collapses a burst of lesson edits into a single run.
+    """
+    from enrollments.tasks import course_recompute_progress_task
+
+    now = timezone.now()
+    claimed = (
+        Course.objects.filter(pk=course_id)
+        .filter(
+            Q(progress_recompute_requested_at__isnull=True)
+            | Q(progress_recompute_requested_at__lt=now - RECOMPUTE_STALE_AFTER)
+        )
+        .update(progress_recompute_requested_at=now)
+    )
+    if claimed:
+        enqueue(course_recompute_progress_task, countdown=RECOMPUTE_DEBOUNCE_SECONDS, course_id=course_id)
+    return bool(claimed)
+
+
+def course_recompute_progress(*, course_id: int, batch_size: int = RECOMPUTE_BATCH_SIZE) -> int:
+    """Recompute every enrollment's progress in a course with set-based SQL, in id-ranged batches.
+
+    The number of queries depends on the number of batches, not of enrollments. Returns rows updated.
+    Newly complete enrollments are marked completed and announced; complete ones that fell below 100%
+    are re-opened. Safe to run twice.
+    """
+    # Clear the marker first: a lesson edit during this run queues a fresh run that sees it.
+    Course.objects.filter(pk=course_id).update(progress_recompute_requested_at=None)
+    total = Lesson.objects.filter(course_id=course_id, is_published=True).count()
+    done = Subquery(
+        LessonCompletion.objects.filter(enrollment_id=OuterRef("pk"), lesson__is_published=True)
+        .order_by()
+        .values("enrollment_id")
+        .annotate(n=Count("id"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+    if total:
+        percent = ExpressionWrapper(Coalesce(done, Value(0)) * 100 / total, output_field=IntegerField())
+    else:
+        percent = Value(0)
+    bounds = Enrollment.objects.filter(course_id=course_id).order_by("pk").values_list("pk", flat=True)
+    first, last = bounds.first(), bounds.last()
+    if first is None:
+        return 0
+    updated = 0
+    for low in range(first, last + 1, batch_size):
+        now = timezone.now()
+        with transaction.atomic():
+            batch = Enrollment.objects.filter(course_id=course_id, pk__gte=low, pk__lt=low + batch_size)
+            updated += batch.update(progress_percent=percent, last_synced_at=now)
+            newly_done = list(
+                batch.filter(status=Enrollment.Status.ACTIVE, progress_percent=100).values_list("pk", flat=True)
+            )
+            if newly_done:
+                Enrollment.objects.filter(pk__in=newly_done).update(
+                    status=Enrollment.Status.COMPLETED, completed_at=now, updated_at=now
+                )
+                for enrollment_id in newly_done:
+                    enrollment_completed.send(sender=Enrollment, enrollment_id=enrollment_id)
+            batch.filter(status=Enrollment.Status.COMPLETED, progress_percent__lt=100).update(
+                status=Enrollment.Status.ACTIVE, completed_at=None, updated_at=now
+            )
+    return updated
+
+
+def course_stats_recompute(*, course_id: int) -> CourseStats:
+    """Recompute a course's analytics row from its enrollments in one aggregate query."""
+    statuses = Enrollment.Status
+    deciles = {
+        f"d{i}": Count(
+            "id", filter=Q(progress_percent__gte=i * 10, progress_percent__lt=(i + 1) * 10 if i < 9 else 101)
+        )
+        for i in range(10)
+    }
+    agg = Enrollment.objects.filter(course_id=course_id).aggregate(
+        enrolled=Count("id"),
+        active=Count("id", filter=Q(status=statuses.ACTIVE)),
+        completed=Count("id", filter=Q(status=statuses.COMPLETED)),
+        cancelled=Count("id", filter=Q(status=statuses.CANCELLED)),
+        average=Avg("progress_percent", filter=~Q(status=statuses.CANCELLED)),
+        **deciles,
+    )
+    live = agg["enrolled"] - agg["cancelled"]
+    stats, _ = CourseStats.objects.update_or_create(
+        course_id=course_id,
+        defaults={
+            "enrolled": agg["enrolled"],
+            "active": agg["active"],
+            "completed": agg["completed"],
+            "cancelled": agg["cancelled"],
+            "completion_rate": round(agg["completed"] * 100 / live, 2) if live else 0,
+            "average_progress": round(agg["average"] or 0, 2),
+            "progress_deciles": [agg[f"d{i}"] for i in range(10)],
+        },
+    )
+    return stats
+
+
+def course_stats_request_recompute(*, course_ids: list[int]) -> None:
+    from enrollments.tasks import course_stats_recompute_task
+
+    for course_id in course_ids:
+        enqueue(course_stats_recompute_task, course_id=course_id)

@@ -1,0 +1,9 @@
+"""Domain signals of the enrollments app. They are sent inside the service's transaction; receivers
+only enqueue (after commit, through lms.tasks.enqueue), so a rollback sends nothing onward."""
+
+from django.dispatch import Signal
+
+enrollment_created = Signal()  # kwargs: enrollment_id
+lesson_completed = Signal()  # kwargs: enrollment_id, lesson_id
+enrollment_completed = Signal()  # kwargs: enrollment_id
+enrollment_reopened = Signal()  # kwargs: enrollment_id

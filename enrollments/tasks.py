@@ -1,0 +1,54 @@
+"""Enrollment tasks: load by id, call one service. Retries and time limits live here, rules do not."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from courses.models import Course
+from enrollments import services
+
+
+@shared_task(
+    name="enrollments.sync_progress",
+    soft_time_limit=20,
+    time_limit=30,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=5,
+)
+def progress_sync_task(enrollment_id: int) -> dict | None:
+    enrollment = services.enrollment_sync_progress(enrollment_id=enrollment_id)
+    if enrollment is None:
+        return None
+    return {
+        "enrollment_id": enrollment.pk,
+        "progress_percent": enrollment.progress_percent,
+        "status": enrollment.status,
+    }
+
+
+@shared_task(
+    name="enrollments.recompute_course_progress",
+    soft_time_limit=150,
+    time_limit=180,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=3,
+)
+def course_recompute_progress_task(course_id: int) -> int:
+    return services.course_recompute_progress(course_id=course_id)
+
+
+@shared_task(name="enrollments.recompute_course_stats", soft_time_limit=60, time_limit=90, max_retries=3)
+def course_stats_recompute_task(course_id: int) -> dict:
+    stats = services.course_stats_recompute(course_id=course_id)
+    return {"course_id": course_id, "enrolled": stats.enrolled, "completion_rate": str(stats.completion_rate)}
+
+
+@shared_task(name="enrollments.recompute_all_stats", soft_time_limit=60, time_limit=90)
+def all_course_stats_recompute_task() -> int:
+    """Nightly: fan out one stats task per course, so one slow course never holds up the others."""
+    course_ids = list(Course.objects.values_list("pk", flat=True))
+    services.course_stats_request_recompute(course_ids=course_ids)
+    return len(course_ids)

@@ -1,0 +1,100 @@
+"""Learner pages that combine a course with the learner's own enrollment state."""
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from courses import selectors as course_selectors
+from courses.models import Course, Lesson
+from enrollments import selectors, services
+from enrollments.models import CourseStats
+
+
+@require_GET
+def course_detail(request, slug: str):
+    try:
+        course = course_selectors.course_get_published(slug=slug)
+    except Course.DoesNotExist:
+        raise Http404 from None
+    enrollment = selectors.enrollment_for_course(learner=request.user, course=course)
+    done = selectors.completed_lesson_ids(enrollment=enrollment)
+    next_lesson = next((lesson for lesson in course.published_lessons if lesson.pk not in done), None)
+    return render(
+        request,
+        "enrollments/course_detail.html",
+        {"course": course, "enrollment": enrollment, "completed_ids": done, "next_lesson": next_lesson},
+    )
+
+
+@login_required
+@require_POST
+def course_enroll(request, slug: str):
+    course = get_object_or_404(Course.objects.published(), slug=slug)
+    _, created = services.enrollment_create(learner=request.user, course=course)
+    if created:
+        messages.success(request, f"You are enrolled in {course.title}.")
+    return redirect(course.get_absolute_url())
+
+
+@login_required
+@require_GET
+def lesson_detail(request, course_slug: str, lesson_slug: str):
+    try:
+        lesson = course_selectors.lesson_get_visible(course_slug=course_slug, lesson_slug=lesson_slug)
+    except Lesson.DoesNotExist:
+        raise Http404 from None
+    enrollment = selectors.enrollment_for_course(learner=request.user, course=lesson.course)
+    if enrollment is None or enrollment.status == enrollment.Status.CANCELLED:
+        messages.info(request, "Enroll in the course to read its lessons.")
+        return redirect(lesson.course.get_absolute_url())
+    previous, following = selectors.lesson_neighbours(lesson=lesson)
+    return render(
+        request,
+        "enrollments/lesson_detail.html",
+        {
+            "lesson": lesson,
+            "course": lesson.course,
+            "enrollment": enrollment,
+            "is_complete": lesson.pk in selectors.completed_lesson_ids(enrollment=enrollment),
+            "previous": previous,
+            "next": following,
+        },
+    )
+
+
+@login_required
+@require_POST
+def lesson_complete(request, pk: int):
+    lesson = get_object_or_404(Lesson.objects.select_related("course"), pk=pk)
+    try:
+        services.lesson_complete(learner=request.user, lesson=lesson)
+    except services.NotEnrolled:
+        raise Http404 from None
+    _, following = selectors.lesson_neighbours(lesson=lesson)
+    messages.success(request, f"“{lesson.title}” marked complete. Your progress is being updated.")
+    return redirect(following.get_absolute_url() if following else "dashboard")
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    enrollments = selectors.enrollment_list_for_learner(learner=request.user)
+    return render(request, "enrollments/dashboard.html", {"enrollments": enrollments})
+
+
+@staff_member_required
+@require_GET
+def course_analytics(request, slug: str):
+    course = get_object_or_404(Course, slug=slug)
+    stats = CourseStats.objects.filter(course=course).first()
+    deciles = list(stats.progress_deciles) if stats and stats.progress_deciles else [0] * 10
+    peak = max(deciles) or 1
+    bars = []
+    for i, count in enumerate(deciles):
+        height = round(count * 180 / peak)
+        label = f"{i * 10}-{i * 10 + 9 if i < 9 else 100}%"
+        bars.append({"label": label, "count": count, "height": height, "x": 40 + i * 56, "y": 200 - height})
+    return render(request, "enrollments/course_analytics.html", {"course": course, "stats": stats, "bars": bars})

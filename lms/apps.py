@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class LmsConfig(AppConfig):
+    """The project package as an app: base templates, management commands, periodic-task sync."""
+
+    name = "lms"
+    verbose_name = "LMS operations"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from lms.schedules import sync_periodic_tasks
+
+        post_migrate.connect(sync_periodic_tasks, sender=self, dispatch_uid="lms.sync_periodic_tasks")

@@ -1,0 +1,41 @@
+"""The Celery application: configured from Django settings (CELERY_ prefix), tasks autodiscovered."""
+
+import logging
+import os
+
+from celery import Celery, signals
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
+
+app = Celery("lms")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@signals.import_modules.connect
+def _declare_queues(sender=None, **kwargs) -> None:
+    # Declared from settings so `celery worker -Q pdf` and the routes agree on one list of names.
+    from django.conf import settings
+
+    app.conf.task_queues = [Queue(name, routing_key=name) for name in settings.CELERY_TASK_QUEUES_NAMES]
+
+
+@signals.worker_init.connect
+def _check_services_at_worker_start(**kwargs) -> None:
+    """Fail fast with one clear line when the database is unreachable, not a traceback per task."""
+    from lms.startup import check_database
+
+    problem = check_database()
+    if problem:
+        logging.getLogger("lms.startup").critical(problem)
+        raise SystemExit(problem)
+
+
+@signals.after_setup_task_logger.connect
+def _task_log_format(logger, *args, **kwargs) -> None:
+    # Each line a task logs carries its name and id, so a log search finds one run.
+    from celery.app.log import TaskFormatter
+
+    for handler in logger.handlers:
+        handler.setFormatter(TaskFormatter("%(asctime)s %(levelname)s [%(task_name)s(%(task_id)s)] %(message)s"))

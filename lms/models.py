@@ -1,0 +1,1 @@
+"""Project-level models (operations: jobs, outbox) arrive with their issues."""

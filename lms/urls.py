@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from courses import views as course_views
+from courses.api import views as course_api
+from enrollments.api import views as enrollment_api
+from lms import views
+from lms.accounts.api import views as account_api
+
+api_patterns = [
+    path("auth/register/", account_api.RegisterView.as_view(), name="api-register"),
+    path("auth/token/", account_api.TokenView.as_view(), name="api-token"),
+    path("auth/me/", account_api.MeView.as_view(), name="api-me"),
+    path("courses/", course_api.CourseListView.as_view(), name="api-course-list"),
+    path("courses/<slug:slug>/", course_api.CourseDetailView.as_view(), name="api-course-detail"),
+    path("courses/<slug:slug>/enroll/", enrollment_api.CourseEnrollView.as_view(), name="api-course-enroll"),
+    path("enrollments/", enrollment_api.EnrollmentListView.as_view(), name="api-enrollment-list"),
+    path("enrollments/<int:pk>/", enrollment_api.EnrollmentDetailView.as_view(), name="api-enrollment-detail"),
+    path("lessons/<int:pk>/complete/", enrollment_api.LessonCompleteView.as_view(), name="api-lesson-complete"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("healthz/", views.healthz),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("lms.accounts.urls")),
+    path("courses/", course_views.catalog, name="catalog"),
+    path("", include("enrollments.urls")),
+    path("api/", include(api_patterns)),
+]

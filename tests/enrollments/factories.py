@@ -1,0 +1,23 @@
+"""factory_boy factories for enrollments."""
+
+import factory
+
+from enrollments.models import Enrollment, LessonCompletion
+from tests.courses.factories import CourseFactory, LessonFactory
+from tests.lms.factories import UserFactory
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    learner = factory.SubFactory(UserFactory)
+    course = factory.SubFactory(CourseFactory)
+
+
+class LessonCompletionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LessonCompletion
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    lesson = factory.SubFactory(LessonFactory)

