@@ -6,9 +6,13 @@ from courses.models import Course, Lesson
 
 
 def course_list_published() -> QuerySet[Course]:
-    return Course.objects.published().annotate(
-        lesson_count=Count("lessons", filter=Q(lessons__is_published=True)),
-        total_minutes=Sum("lessons__estimated_minutes", filter=Q(lessons__is_published=True)),
+    return (
+        Course.objects.published()
+        .annotate(
+            lesson_count=Count("lessons", filter=Q(lessons__is_published=True)),
+            total_minutes=Sum("lessons__estimated_minutes", filter=Q(lessons__is_published=True)),
+        )
+        .order_by("title", "id")
     )
 
 

@@ -18,7 +18,10 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
     """
     email = User.objects.normalize_email(email).strip().lower()
     candidate = User(email=email, full_name=full_name.strip())
-    validate_password(password, user=candidate)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "An account with this email already exists."})
     try:

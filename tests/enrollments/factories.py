@@ -20,4 +20,4 @@ class LessonCompletionFactory(factory.django.DjangoModelFactory):
         model = LessonCompletion
 
     enrollment = factory.SubFactory(EnrollmentFactory)
-    lesson = factory.SubFactory(LessonFactory)
+    lesson = factory.SubFactory(LessonFactory, course=factory.SelfAttribute("..enrollment.course"))

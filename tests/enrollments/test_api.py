@@ -1,0 +1,156 @@
+"""The learner API: status codes, JSON field errors, and privacy (404 for others' data)."""
+
+import pytest
+
+from enrollments.models import LessonCompletion
+from tests.courses.factories import CourseFactory, LessonFactory
+from tests.enrollments.factories import EnrollmentFactory
+from tests.lms.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def learner_client(api_client):
+    user = UserFactory()
+    api_client.force_authenticate(user)
+    api_client.user = user
+    return api_client
+
+
+def test_register_returns_201_and_a_token_can_be_obtained(api_client):
+    response = api_client.post(
+        "/api/auth/register/",
+        {"email": "New@Example.com", "password": "a-long-passphrase-42", "full_name": "Zoë"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["email"] == "new@example.com"
+    token = api_client.post(
+        "/api/auth/token/", {"email": "new@example.com", "password": "a-long-passphrase-42"}, format="json"
+    )
+    assert token.status_code == 200 and len(token.json()["token"]) == 40
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"email": "not-an-email", "password": "a-long-passphrase-42"}, "email"),
+        ({"email": "a@example.com", "password": "123"}, "password"),
+        ({"email": "a@example.com"}, "password"),
+    ],
+)
+def test_register_rejects_bad_input_with_field_messages(api_client, payload, field):
+    response = api_client.post("/api/auth/register/", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_register_with_a_taken_email_is_400_not_500(api_client):
+    UserFactory(email="taken@example.com")
+    response = api_client.post(
+        "/api/auth/register/", {"email": "TAKEN@example.com", "password": "a-long-passphrase-42"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"email": ["An account with this email already exists."]}
+
+
+def test_token_with_wrong_password_is_400(api_client):
+    UserFactory(email="someone@example.com")
+    response = api_client.post("/api/auth/token/", {"email": "someone@example.com", "password": "nope"}, format="json")
+    assert response.status_code == 400 and "non_field_errors" in response.json()
+
+
+def test_course_list_and_detail_show_only_published_content(api_client):
+    course = CourseFactory(slug="visible")
+    LessonFactory(course=course, slug="shown")
+    LessonFactory(course=course, slug="draft", is_published=False)
+    CourseFactory(slug="hidden", is_published=False)
+
+    listing = api_client.get("/api/courses/").json()
+    assert [c["slug"] for c in listing["results"]] == ["visible"]
+    assert listing["results"][0]["lesson_count"] == 1
+    detail = api_client.get("/api/courses/visible/").json()
+    assert [lesson["slug"] for lesson in detail["lessons"]] == ["shown"]
+    assert api_client.get("/api/courses/hidden/").status_code == 404
+
+
+def test_enroll_is_201_then_200_with_the_same_enrollment(learner_client):
+    CourseFactory(slug="python")
+    first = learner_client.post("/api/courses/python/enroll/")
+    second = learner_client.post("/api/courses/python/enroll/")
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert first.json()["status"] == "active" and first.json()["progress_percent"] == 0
+
+
+def test_enroll_in_unpublished_or_unknown_course_is_404(learner_client):
+    CourseFactory(slug="draft", is_published=False)
+    assert learner_client.post("/api/courses/draft/enroll/").status_code == 404
+    assert learner_client.post("/api/courses/nope/enroll/").status_code == 404
+
+
+def test_anonymous_clients_must_authenticate(api_client):
+    CourseFactory(slug="python")
+    assert api_client.post("/api/courses/python/enroll/").status_code == 401
+    assert api_client.get("/api/enrollments/").status_code == 401
+
+
+def test_complete_is_202_then_200(learner_client):
+    lesson = LessonFactory()
+    EnrollmentFactory(learner=learner_client.user, course=lesson.course)
+    first = learner_client.post(f"/api/lessons/{lesson.pk}/complete/")
+    second = learner_client.post(f"/api/lessons/{lesson.pk}/complete/")
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert first.json()["progress_sync"] == "queued" and second.json()["progress_sync"] == "not_needed"
+    assert LessonCompletion.objects.filter(lesson=lesson).count() == 1
+
+
+def test_complete_is_404_without_enrollment_or_for_unpublished_lessons(learner_client):
+    not_enrolled = LessonFactory()
+    assert learner_client.post(f"/api/lessons/{not_enrolled.pk}/complete/").status_code == 404
+    course = CourseFactory()
+    EnrollmentFactory(learner=learner_client.user, course=course)
+    draft = LessonFactory(course=course, is_published=False)
+    assert learner_client.post(f"/api/lessons/{draft.pk}/complete/").status_code == 404
+    assert learner_client.post("/api/lessons/999999/complete/").status_code == 404
+    hidden_course = CourseFactory(is_published=False)
+    EnrollmentFactory(learner=learner_client.user, course=hidden_course)
+    hidden = LessonFactory(course=hidden_course)
+    assert learner_client.post(f"/api/lessons/{hidden.pk}/complete/").status_code == 404
+    assert not LessonCompletion.objects.exists()
+
+
+def test_learner_sees_only_own_enrollments_and_gets_404_for_others(learner_client):
+    mine = EnrollmentFactory(learner=learner_client.user)
+    theirs = EnrollmentFactory()
+    listing = learner_client.get("/api/enrollments/").json()
+    assert [e["id"] for e in listing["results"]] == [mine.pk]
+    assert learner_client.get(f"/api/enrollments/{mine.pk}/").status_code == 200
+    assert learner_client.get(f"/api/enrollments/{theirs.pk}/").status_code == 404
+
+
+def test_enrollment_detail_reports_progress_fields(learner_client):
+    enrollment = EnrollmentFactory(learner=learner_client.user)
+    body = learner_client.get(f"/api/enrollments/{enrollment.pk}/").json()
+    assert set(body) >= {
+        "progress_percent",
+        "status",
+        "completed_at",
+        "last_synced_at",
+        "lessons_completed",
+        "certificate_url",
+    }
+
+
+def test_schema_and_docs_are_served(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"/api/lessons/{id}/complete/", "/api/courses/{slug}/enroll/", "/api/auth/register/"} <= set(paths)
+    assert api_client.get("/api/docs/").status_code == 200
+
+
+def test_malformed_json_is_a_400_not_a_500(api_client):
+    response = api_client.post("/api/auth/register/", data="{not json", content_type="application/json")
+    assert response.status_code == 400
