@@ -24,9 +24,13 @@ def _declare_queues(sender=None, **kwargs) -> None:
 @signals.worker_init.connect
 def _check_services_at_worker_start(**kwargs) -> None:
     """Fail fast with one clear line when the database is unreachable, not a traceback per task."""
+    from django.db import connections
+
     from lms.startup import check_database
 
     problem = check_database()
+    # The prefork pool forks after this: children must open their own connections, never share ours.
+    connections.close_all()
     if problem:
         logging.getLogger("lms.startup").critical(problem)
         raise SystemExit(problem)

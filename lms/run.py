@@ -46,16 +46,16 @@ def _check_services() -> None:
 
     try:
         django.setup()
-    except ImproperlyConfigured as exc:
-        raise StartupError(str(exc)) from None
-    from django.db import connections
+        from django.db import connections
 
-    from lms.startup import check_broker, check_database
+        from lms.startup import check_broker, check_database
 
-    try:
-        problem = check_database() or check_broker()
-    finally:
-        connections.close_all()  # the children open their own
+        try:
+            problem = check_database() or check_broker()
+        finally:
+            connections.close_all()  # the children open their own
+    except ImproperlyConfigured as exc:  # a malformed DATABASE_URL, a missing SECRET_KEY without DEBUG, ...
+        raise StartupError(str(exc).splitlines()[0]) from None
     if problem:
         raise StartupError(problem)
 
@@ -73,7 +73,7 @@ def _commands(*, host: str, port: str, flower_port: str) -> dict[str, str]:
     return {
         "web": (
             f"exec {_bin('gunicorn')} lms.wsgi --bind {shlex.quote(f'{host}:{port}')} --workers 2 "
-            "--access-logfile - --error-logfile -"
+            "--access-logfile - --error-logfile - --no-control-socket"
         ),
         "worker": f"{celery} worker -l info -Q {QUEUES} -c 2 -n 'worker@%h'",
         # One beat only: two would run every periodic task twice.
@@ -88,9 +88,19 @@ def _commands(*, host: str, port: str, flower_port: str) -> dict[str, str]:
     }
 
 
+def _worker_answers() -> bool:
+    from lms.celery import app
+
+    try:
+        return bool(app.control.ping(timeout=1.0))
+    except Exception:  # broker hiccup while starting: ask again
+        return False
+
+
 def _wait_until_ready(*, web_url: str, flower_port: int, stop: threading.Event) -> bool:
+    """Wait until the web answers /healthz, Flower listens and a worker answers a ping."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    web_ok = flower_ok = False
+    web_ok = flower_ok = worker_ok = False
     while not stop.is_set() and time.monotonic() < deadline:
         if not web_ok:
             try:
@@ -104,7 +114,9 @@ def _wait_until_ready(*, web_url: str, flower_port: int, stop: threading.Event) 
                 flower_ok = True
             except OSError:
                 pass
-        if web_ok and flower_ok:
+        if not worker_ok:
+            worker_ok = _worker_answers()
+        if web_ok and flower_ok and worker_ok:
             return True
         stop.wait(0.5)
     return False
@@ -129,6 +141,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _raise_system_exit)
     # A shell without job control starts background commands with SIGINT ignored; Ctrl-C must still work.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if (BASE_DIR / ".env").exists():
+        import environ
+
+        # As the settings do, so a broker or database named in .env is used rather than the embedded one.
+        environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     # The local development command: DEBUG on unless the caller decided otherwise.
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")

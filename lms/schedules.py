@@ -23,6 +23,11 @@ PERIODIC_TASKS: list[Periodic] = [
     Periodic(
         name="Nightly course analytics", task="enrollments.recompute_all_stats", crontab={"minute": "15", "hour": "2"}
     ),
+    Periodic(
+        name="Regenerate certificates after a template change",
+        task="certificates.regenerate_outdated",
+        crontab={"minute": "45", "hour": "*"},
+    ),
 ]
 
 

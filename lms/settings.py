@@ -13,7 +13,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 # A local .env is a convenience for developers; real deployments set the environment.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
 def _env_url(name: str, default: str, parse) -> dict | str:
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "django_celery_beat",
     "anymail",
+    "django_ratelimit",
     "lms.accounts",
     "lms",
     "courses",
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",  # a blocked request answers 429, not 403
 ]
 
 ROOT_URLCONF = "lms.urls"
@@ -187,6 +190,7 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="600/min"),
         "auth": env.str("THROTTLE_AUTH", default="20/min"),
+        "verify": env.str("THROTTLE_VERIFY", default="30/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "lms.api.exception_handler",
@@ -200,10 +204,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "EnrollmentStatusEnum": "enrollments.models.Enrollment.Status",
+        "CertificateStatusEnum": "certificates.models.Certificate.Status",
+    },
 }
-
-# --- Cache (throttling, rate limits) --------------------------------------------------------------
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
@@ -254,6 +259,27 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES_SECONDS", default=7 * 24 * 3600)
+
+# --- Cache (throttling, rate limits) --------------------------------------------------------------
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default="locmemcache://"),
+    # Rate limits must be shared by every web process: Redis (the broker's server unless set), with
+    # short timeouts, and failing open so an outage of Redis never takes pages down with it.
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("RATELIMIT_CACHE_URL", default=CELERY_BROKER_URL),
+        "KEY_PREFIX": "lms-ratelimit",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_VIEW = "lms.views.rate_limited"
+# django-ratelimit 4.1 predates Django's built-in Redis backend and warns about it, but its increments
+# are Redis INCR, atomic as the library needs.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+CERTIFICATE_VERIFY_RATE = env.str("CERTIFICATE_VERIFY_RATE", default="30/m")
+RATELIMIT_VIEW = "lms.views.rate_limited"
 
 # --- Flower ---------------------------------------------------------------------------------------
 FLOWER_BASIC_AUTH = env.str("FLOWER_BASIC_AUTH", default="")  # "user:password"; required unless DEBUG

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from certificates.api import views as certificate_api
 from courses import views as course_views
 from courses.api import views as course_api
 from enrollments.api import views as enrollment_api
@@ -18,6 +19,14 @@ api_patterns = [
     path("enrollments/", enrollment_api.EnrollmentListView.as_view(), name="api-enrollment-list"),
     path("enrollments/<int:pk>/", enrollment_api.EnrollmentDetailView.as_view(), name="api-enrollment-detail"),
     path("lessons/<int:pk>/complete/", enrollment_api.LessonCompleteView.as_view(), name="api-lesson-complete"),
+    path("certificates/", certificate_api.CertificateListView.as_view(), name="api-certificate-list"),
+    path("certificates/<int:pk>/", certificate_api.CertificateDetailView.as_view(), name="api-certificate-detail"),
+    path("certificates/<int:pk>/pdf/", certificate_api.CertificatePdfView.as_view(), name="api-certificate-pdf"),
+    path(
+        "certificates/verify/<str:code>/",
+        certificate_api.CertificateVerifyView.as_view(),
+        name="api-certificate-verify",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
@@ -31,5 +40,6 @@ urlpatterns = [
     path("accounts/", include("lms.accounts.urls")),
     path("courses/", course_views.catalog, name="catalog"),
     path("", include("enrollments.urls")),
+    path("", include("certificates.urls")),
     path("api/", include(api_patterns)),
 ]

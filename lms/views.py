@@ -22,3 +22,8 @@ def healthz(request):
     body = {"status": "ok" if not failing else "unavailable"}
     body.update({name: (problem if problem else "ok") for name, problem in problems.items()})
     return JsonResponse(body, status=200 if not failing else 503)
+
+
+def rate_limited(request, exception):
+    """django-ratelimit's answer: 429 with a page that says when to try again."""
+    return render(request, "429.html", status=429)

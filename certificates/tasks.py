@@ -1,0 +1,37 @@
+"""Certificate tasks, on the `pdf` queue (routed by name): load by id, call one service."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from certificates import services
+
+
+@shared_task(
+    bind=True,
+    name="certificates.issue_certificate",
+    soft_time_limit=60,
+    time_limit=90,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=3,
+)
+def certificate_issue_task(self, enrollment_id: int) -> dict | None:
+    certificate = services.certificate_issue(enrollment_id=enrollment_id, task_id=self.request.id or "")
+    if certificate is None:
+        return None
+    return {"certificate_id": certificate.pk, "status": certificate.status, "sha256": certificate.pdf_sha256}
+
+
+@shared_task(bind=True, name="certificates.regenerate_certificate", soft_time_limit=60, time_limit=90, max_retries=3)
+def certificate_regenerate_task(self, certificate_id: int, refresh_names: bool = False) -> dict:
+    certificate = services.certificate_regenerate(
+        certificate_id=certificate_id, refresh_names=refresh_names, task_id=self.request.id or ""
+    )
+    return {"certificate_id": certificate.pk, "status": certificate.status, "sha256": certificate.pdf_sha256}
+
+
+@shared_task(name="certificates.regenerate_outdated", soft_time_limit=30, time_limit=60)
+def certificate_regenerate_outdated_task() -> int:
+    """Periodic: re-render certificates whose template changed since they were issued."""
+    return services.certificate_regenerate_outdated()
