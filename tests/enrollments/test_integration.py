@@ -48,7 +48,9 @@ def test_register_enroll_complete_every_lesson_reaches_100_through_the_worker(wo
     assert body["completed_at"] and body["last_synced_at"] >= body["completed_at"]
     assert body["lessons_completed"] == 4
     ours = TaskResult.objects.filter(
-        task_name="enrollments.sync_progress", status="SUCCESS", task_kwargs__contains=f"'enrollment_id': {enrollment_id}"
+        task_name="enrollments.sync_progress",
+        status="SUCCESS",
+        task_kwargs__contains=f"'enrollment_id': {enrollment_id}",
     )
     # One sync queued by the enrollment and one by each completion, each with its TaskResult row.
     wait_for(lambda: ours.count() == 5, message="a TaskResult for every sync of the enrollment")
