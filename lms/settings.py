@@ -249,10 +249,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish that cannot reach the broker gives up within about a second instead of hanging a request.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ["default", "pdf", "email", "webhooks", "imports"]
+CELERY_TASK_QUEUES_NAMES = ["default", "pdf", "email", "email_bulk", "webhooks", "imports"]
 # Routes by task name: slow CPU work and I/O to third parties never sit ahead of a progress update.
 CELERY_TASK_ROUTES = {
     "certificates.*": {"queue": "pdf"},
+    # Bulk mail (imports) has its own queue, so a password reset never waits behind 100k welcomes.
+    "notifications.send_bulk_*": {"queue": "email_bulk"},
     "notifications.send_*": {"queue": "email"},
     "notifications.deliver_*": {"queue": "webhooks"},
     "enrollments.import_*": {"queue": "imports"},
@@ -280,6 +282,14 @@ RATELIMIT_VIEW = "lms.views.rate_limited"
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 CERTIFICATE_VERIFY_RATE = env.str("CERTIFICATE_VERIFY_RATE", default="30/m")
 RATELIMIT_VIEW = "lms.views.rate_limited"
+
+# --- Webhooks -------------------------------------------------------------------------------------
+# Loopback targets are refused like private ones, except where this is on (tests, local development).
+WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+WEBHOOK_RESPONSE_CAP_BYTES = env.int("WEBHOOK_RESPONSE_CAP_BYTES", default=4096)
+WEBHOOK_MAX_CONSECUTIVE_FAILURES = env.int("WEBHOOK_MAX_CONSECUTIVE_FAILURES", default=20)
 
 # --- Flower ---------------------------------------------------------------------------------------
 FLOWER_BASIC_AUTH = env.str("FLOWER_BASIC_AUTH", default="")  # "user:password"; required unless DEBUG

@@ -6,6 +6,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Test receivers listen on 127.0.0.1; the SSRF tests turn this off again where they check the guard.
+os.environ.setdefault("WEBHOOKS_ALLOW_LOOPBACK", "true")
 # Media of its own, shared with the worker processes the tests start (they inherit the environment).
 os.environ.setdefault(
     "MEDIA_ROOT", str(__import__("pathlib").Path(__file__).resolve().parent.parent / "var" / "test-media")
