@@ -36,10 +36,28 @@ def _check_services_at_worker_start(**kwargs) -> None:
         raise SystemExit(problem)
 
 
+@signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
 def _task_log_format(logger, *args, **kwargs) -> None:
-    # Each line a task logs carries its name and id, so a log search finds one run.
+    # Every line logged while a task runs (by Celery or by our own modules) carries the task's name and
+    # id, so a log search finds one run; lines outside a task show "???".
     from celery.app.log import TaskFormatter
 
     for handler in logger.handlers:
-        handler.setFormatter(TaskFormatter("%(asctime)s %(levelname)s [%(task_name)s(%(task_id)s)] %(message)s"))
+        handler.setFormatter(
+            TaskFormatter(
+                "[%(asctime)s: %(levelname)s/%(processName)s] %(task_name)s[%(task_id)s] %(name)s: %(message)s"
+            )
+        )
+
+
+@signals.task_prerun.connect
+def _job_context(task_id=None, task=None, **kwargs) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from lms.context import current_trigger
+
+    # Jobs this task queues name it as their trigger.
+    current_trigger.set(f"task:{task.name}[{(task_id or '')[:8]}]")
+    # A long-lived worker must not trust ids cached before content types were recreated (restore, flush).
+    ContentType.objects.clear_cache()

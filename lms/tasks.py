@@ -1,19 +1,40 @@
-"""The one seam through which domain work is queued, and the project-level tasks.
+"""The one seam through which domain work is queued, and the project-level (operations) tasks.
 
-Services and signal receivers call `enqueue(task, some_id=...)` and nothing else: it sends only after the
-surrounding transaction commits, so a rolled-back change queues nothing and a worker never reads a row
-that is not there yet.
+Services and signal receivers call `enqueue(task, some_id=...)` and nothing else. It writes a Job row in
+the caller's transaction (the outbox) and publishes to the broker once that transaction commits: a
+rolled-back change queues nothing, a worker never reads a row that is not there yet, and a publish that
+fails (broker down, process killed after commit) is retried by the outbox relay from the row.
 """
 
 import json
 import logging
 import socket
+from datetime import timedelta
 from functools import partial
 
 from celery import Task, shared_task
-from django.db import transaction
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from lms.context import current_trigger
 
 logger = logging.getLogger(__name__)
+
+# The after-commit publish normally succeeds at once; the relay leaves a row alone this long first.
+PUBLISH_GRACE = timedelta(seconds=5)
+# Keyword arguments that name the object a job is about, for the admin's "jobs of this object".
+ABOUT_KWARGS = {
+    "enrollment_id": "enrollments.Enrollment",
+    "certificate_id": "certificates.Certificate",
+    "delivery_id": "notifications.WebhookDelivery",
+    "endpoint_id": "notifications.WebhookEndpoint",
+    "notification_id": "notifications.Notification",
+    "import_id": "enrollments.ImportJob",
+    "course_id": "courses.Course",
+    "user_id": "accounts.User",
+}
 
 
 class PayloadError(TypeError):
@@ -28,20 +49,92 @@ def _check_payload(kwargs: dict) -> None:
     json.dumps(kwargs)
 
 
-def _publish(task: Task, kwargs: dict, countdown: int | None) -> None:
-    result = task.apply_async(kwargs=kwargs, countdown=countdown)
-    logger.debug("enqueued %s %s as %s", task.name, kwargs, result.id)
+def _about(about, kwargs: dict) -> tuple[ContentType | None, int | None]:
+    if isinstance(about, models.Model):
+        model, pk = type(about), about.pk
+    elif isinstance(about, tuple):
+        label, pk = about
+        model = apps.get_model(label)
+    else:
+        for key, label in ABOUT_KWARGS.items():
+            if isinstance(kwargs.get(key), int):
+                try:
+                    model, pk = apps.get_model(label), kwargs[key]
+                except LookupError:  # an app not built yet (imports)
+                    continue
+                break
+        else:
+            return None, None
+    return ContentType.objects.get_for_model(model), pk
 
 
-def enqueue(task: Task, /, *, countdown: int | None = None, **kwargs) -> None:
-    """Queue `task(**kwargs)` once the current transaction commits (at once when there is none).
+def queue_for(task_name: str) -> str:
+    from lms.celery import app
+
+    return app.amqp.router.route({}, task_name)["queue"].name
+
+
+def publish(job) -> bool:
+    """Send one job's message to the broker under the job's task id; True when the broker took it."""
+    from lms.celery import app
+    from lms.models import Job
+
+    eta = job.not_before if job.not_before and job.not_before > timezone.now() else None
+    try:
+        app.send_task(
+            job.task_name,
+            kwargs=job.kwargs,
+            task_id=job.task_id,
+            queue=job.queue,
+            eta=eta,
+            retry=True,
+            # Bounded so a dead broker costs a request about a second, never a hang: the relay retries.
+            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2},
+        )
+    except Exception as exc:  # any broker/transport error: the row stays pending for the relay
+        attempts = job.publish_attempts + 1
+        Job.objects.filter(pk=job.pk, publish_state=Job.Publish.PENDING).update(
+            publish_attempts=attempts,
+            next_publish_at=timezone.now() + relay_backoff(attempts),
+            last_publish_error=f"{type(exc).__name__}: {exc}"[:1000],
+        )
+        logger.warning("publishing %s %s failed, the outbox relay will retry: %s", job.task_name, job.task_id, exc)
+        return False
+    Job.objects.filter(pk=job.pk, publish_state=Job.Publish.PENDING).update(
+        publish_state=Job.Publish.PUBLISHED, published_at=timezone.now(), next_publish_at=None
+    )
+    return True
+
+
+def relay_backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(300, 2**attempts))
+
+
+def enqueue(task: Task, /, *, countdown: int | None = None, about=None, retry_of=None, **kwargs):
+    """Queue `task(**kwargs)`: a Job row now, the broker message once the current transaction commits.
 
     `countdown` (seconds) is for short debounces only: anything due later than the broker visibility
-    timeout belongs in the database, picked up by a periodic sweeper. A broker failure at publish time is
-    logged, never raised into the user's request.
+    timeout belongs in the database, picked up by a periodic sweeper. `about` names the object the job
+    concerns when the keyword arguments do not. Returns the Job.
     """
+    from lms.models import Job
+
     _check_payload(kwargs)
-    transaction.on_commit(partial(_publish, task, kwargs, countdown), robust=True)
+    content_type, object_id = _about(about, kwargs)
+    now = timezone.now()
+    job = Job.objects.create(
+        task_name=task.name,
+        kwargs=kwargs,
+        queue=queue_for(task.name),
+        content_type=content_type,
+        object_id=object_id,
+        triggered_by=current_trigger.get(),
+        retry_of=retry_of,
+        not_before=now + timedelta(seconds=countdown) if countdown else None,
+        next_publish_at=now + PUBLISH_GRACE,
+    )
+    transaction.on_commit(partial(publish, job), robust=True)
+    return job
 
 
 @shared_task(name="lms.ping", soft_time_limit=5, time_limit=10)

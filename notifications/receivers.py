@@ -1,2 +1,56 @@
+"""The notifications app listens to the other apps' domain signals. Each receiver only enqueues."""
+
+from certificates.signals import certificate_issued, certificate_revoked
+from enrollments.signals import enrollment_completed, enrollment_created
+from lms.accounts.signals import password_reset_requested, user_registered
+from notifications.models import Notification, WebhookEventType
+
+Kind = Notification.Kind
+
+
+def _email(kind: str, object_id: int, nonce: str = "") -> None:
+    from notifications.services.email import email_request
+
+    email_request(kind=kind, object_id=object_id, nonce=nonce)
+
+
+def _webhook(event_type: str, object_id: int) -> None:
+    from lms.tasks import enqueue
+    from notifications.tasks.webhooks import webhook_event_fanout_task
+
+    enqueue(webhook_event_fanout_task, event_type=event_type, object_id=object_id)
+
+
+def on_user_registered(sender, *, user_id: int, **kwargs) -> None:
+    _email(Kind.WELCOME, user_id)
+
+
+def on_password_reset_requested(sender, *, user_id: int, request_id: str, **kwargs) -> None:
+    _email(Kind.PASSWORD_RESET, user_id, nonce=request_id)
+
+
+def on_enrollment_created(sender, *, enrollment_id: int, **kwargs) -> None:
+    _email(Kind.ENROLLMENT_CONFIRMATION, enrollment_id)
+    _webhook(WebhookEventType.ENROLLMENT_CREATED, enrollment_id)
+
+
+def on_enrollment_completed(sender, *, enrollment_id: int, **kwargs) -> None:
+    _webhook(WebhookEventType.ENROLLMENT_COMPLETED, enrollment_id)
+
+
+def on_certificate_issued(sender, *, certificate_id: int, **kwargs) -> None:
+    _email(Kind.CERTIFICATE_ISSUED, certificate_id)
+    _webhook(WebhookEventType.CERTIFICATE_ISSUED, certificate_id)
+
+
+def on_certificate_revoked(sender, *, certificate_id: int, **kwargs) -> None:
+    _webhook(WebhookEventType.CERTIFICATE_REVOKED, certificate_id)
+
+
 def connect() -> None:
-    pass
+    user_registered.connect(on_user_registered, dispatch_uid="notifications.user_registered")
+    password_reset_requested.connect(on_password_reset_requested, dispatch_uid="notifications.password_reset")
+    enrollment_created.connect(on_enrollment_created, dispatch_uid="notifications.enrollment_created")
+    enrollment_completed.connect(on_enrollment_completed, dispatch_uid="notifications.enrollment_completed")
+    certificate_issued.connect(on_certificate_issued, dispatch_uid="notifications.certificate_issued")
+    certificate_revoked.connect(on_certificate_revoked, dispatch_uid="notifications.certificate_revoked")

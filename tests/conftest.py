@@ -113,3 +113,13 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _anymail_test_backend(settings):
+    """Django's test set-up swaps in locmem mail; put back anymail's (scripted) test backend so tests see
+    anymail's statuses and errors, as the worker processes do with tests.settings."""
+    settings.EMAIL_BACKEND = "tests.email_backends.ScriptedEmailBackend"
+    client = broker_client()
+    for key in client.scan_iter("test-email-failures:*"):
+        client.delete(key)

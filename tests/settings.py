@@ -27,7 +27,8 @@ if not os.environ.get("CELERY_BROKER_URL"):
 
 from lms.settings import *
 
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# anymail's test backend (outbox like locmem, plus anymail's status), with scripted provider errors.
+EMAIL_BACKEND = "tests.email_backends.ScriptedEmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

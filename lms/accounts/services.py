@@ -1,12 +1,13 @@
 """Writes for accounts: registration, profile changes, password reset mail."""
 
+import uuid
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from lms.accounts.signals import user_registered
-from lms.tasks import enqueue
+from lms.accounts.signals import password_reset_requested, user_registered
 
 User = get_user_model()
 
@@ -40,13 +41,10 @@ def user_update_profile(*, user: User, full_name: str) -> User:
 
 
 def password_reset_request(*, email: str) -> None:
-    """Queue a reset mail for each active account with a usable password at `email`.
+    """Announce a reset request for the active account at `email` (the mail is sent by listeners).
 
     Unknown addresses do nothing and say nothing, so the form cannot be used to probe for accounts.
-    The token is made by the worker, so it never sits in the broker or in stored task arguments.
+    Accounts without a password (imported learners) may use it to set their first one.
     """
-    from lms.accounts.tasks import password_reset_send_task
-
     for user in User.objects.filter(email__iexact=email.strip(), is_active=True):
-        if user.has_usable_password() or not user.last_login:
-            enqueue(password_reset_send_task, user_id=user.pk)
+        password_reset_requested.send(sender=User, user_id=user.pk, request_id=uuid.uuid4().hex)

@@ -4,3 +4,7 @@ from django.dispatch import Signal
 
 # Sent after commit-safe registration: kwargs user_id.
 user_registered = Signal()
+
+# Someone asked for a password reset of an existing account: kwargs user_id, request_id (unique per
+# request, the same for every delivery of it).
+password_reset_requested = Signal()

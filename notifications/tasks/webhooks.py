@@ -1,1 +1,66 @@
-"""Filled in with its feature."""
+"""Webhook tasks: load by id, call one service. Deliveries run on the `webhooks` queue (routed by the
+`notifications.deliver_*` name) so a slow receiver never delays email or progress updates.
+
+Retries of a failed delivery are not Celery retries: the service stores `next_attempt_at` and the beat
+sweeper (`notifications.retry_due_webhooks`, every 5 s) queues what is due.
+"""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from notifications.models import WebhookEndpoint
+from notifications.services import webhooks as services
+
+__all__ = [
+    "webhook_deliver_task",
+    "webhook_event_fanout_task",
+    "webhook_retry_due_task",
+    "webhook_send_test_event_task",
+]
+
+
+@shared_task(
+    name="notifications.fanout_webhook_event",
+    soft_time_limit=30,
+    time_limit=60,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=3,
+)
+def webhook_event_fanout_task(event_type: str, object_id: int) -> str | None:
+    event = services.webhook_event_fanout(event_type=event_type, object_id=object_id)
+    return event.event_id if event else None
+
+
+# The limits come from the service, which sizes its HTTP deadline to fit inside them and reclaims a
+# delivery whose worker was killed at the hard limit. No Celery retries: a failed attempt is recorded
+# and retried on the service's schedule; only a database hiccup retries the task itself.
+@shared_task(
+    name="notifications.deliver_webhook",
+    soft_time_limit=services.DELIVER_SOFT_TIME_LIMIT,
+    time_limit=services.DELIVER_TIME_LIMIT,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=3,
+)
+def webhook_deliver_task(delivery_id: int) -> dict | None:
+    delivery = services.webhook_deliver(delivery_id=delivery_id)
+    if delivery is None:
+        return None
+    return {"delivery_id": delivery.pk, "status": delivery.status, "attempts": delivery.attempts}
+
+
+@shared_task(name="notifications.retry_due_webhooks", soft_time_limit=20, time_limit=30)
+def webhook_retry_due_task() -> int:
+    """Periodic (every 5 s): queue the deliveries that are due."""
+    return len(services.webhook_due_claim())
+
+
+@shared_task(name="notifications.deliver_test_webhook", soft_time_limit=20, time_limit=30)
+def webhook_send_test_event_task(endpoint_id: int) -> int | None:
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return None
+    return services.webhook_send_test_event(endpoint=endpoint).pk

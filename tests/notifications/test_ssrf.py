@@ -1,0 +1,114 @@
+"""The SSRF guard on its own: which URLs the server refuses to call, and why it says so."""
+
+import socket
+
+import pytest
+
+from notifications.ssrf import UnsafeURL, check_url
+
+REAL_GETADDRINFO = socket.getaddrinfo
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Fake DNS for names under .example (the real resolver is outside the machine); literals pass through."""
+    answers: dict[str, list[str]] = {}
+
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        if host in answers:
+            return [
+                (socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))
+                for ip in answers[host]
+            ]
+        return REAL_GETADDRINFO(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    return answers
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("http://127.0.0.1/hook", "loopback"),
+        ("http://127.1.2.3:8080/hook", "loopback"),
+        ("http://[::1]/hook", "loopback"),
+        ("http://10.0.0.1/hook", "private"),
+        ("http://172.16.5.4/hook", "private"),
+        ("http://192.168.1.1/hook", "private"),
+        ("http://[fc00::1]/hook", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[fe80::1]/hook", "link-local"),
+        ("http://224.0.0.1/hook", "multicast"),
+        ("http://240.0.0.1/hook", "reserved"),
+        ("http://0.0.0.0/hook", "unspecified"),
+        ("http://[::]/hook", "unspecified"),
+        ("http://100.64.0.1/hook", "shared"),
+        ("http://[::ffff:10.0.0.1]/hook", "private"),
+        ("http://[::ffff:169.254.169.254]/hook", "link-local"),
+        ("http://[::ffff:127.0.0.1]/hook", "loopback"),
+    ],
+)
+def test_non_public_addresses_are_refused(url, kind):
+    with pytest.raises(UnsafeURL, match=kind):
+        check_url(url, allow_loopback=False)
+
+
+def test_a_host_name_resolving_to_a_private_address_is_refused_and_named(dns):
+    dns["internal.example"] = ["10.1.2.3"]
+
+    with pytest.raises(UnsafeURL, match=r"internal\.example resolves to 10\.1\.2\.3, which is a private address"):
+        check_url("https://internal.example/hook")
+
+
+def test_one_private_address_among_public_ones_is_enough_to_refuse(dns):
+    dns["mixed.example"] = ["93.184.216.34", "192.168.0.10"]
+
+    with pytest.raises(UnsafeURL, match="private"):
+        check_url("https://mixed.example/hook")
+
+
+def test_a_public_host_returns_every_address_to_connect_to(dns):
+    dns["hooks.example"] = ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]
+
+    assert [str(ip) for ip in check_url("https://hooks.example/hook")] == [
+        "93.184.216.34",
+        "2606:2800:220:1:248:1893:25c8:1946",
+    ]
+
+
+def test_the_loopback_allowance_lets_loopback_through_and_nothing_else():
+    assert [str(ip) for ip in check_url("http://127.0.0.1:9/hook", allow_loopback=True)] == ["127.0.0.1"]
+    assert [str(ip) for ip in check_url("http://[::1]:9/hook", allow_loopback=True)] == ["::1"]
+    for url in ("http://10.0.0.1/", "http://169.254.169.254/", "http://192.168.0.1/", "http://0.0.0.0/"):
+        with pytest.raises(UnsafeURL):
+            check_url(url, allow_loopback=True)
+
+
+def test_the_allowance_defaults_to_the_setting(settings):
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    with pytest.raises(UnsafeURL, match="loopback"):
+        check_url("http://127.0.0.1/hook")
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    assert check_url("http://127.0.0.1/hook")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://93.184.216.34/x", "Only http:// and https://"),
+        ("file:///etc/passwd", "Only http:// and https://"),
+        ("gopher://93.184.216.34/", "Only http:// and https://"),
+        ("https:///path-only", "must name a host"),
+        ("not a url", "Only http:// and https://"),
+        ("https://user:secret@93.184.216.34/", "user name or password"),
+        ("https://93.184.216.34:99999/", "malformed"),
+    ],
+)
+def test_malformed_or_non_http_urls_are_refused(url, message):
+    with pytest.raises(UnsafeURL, match=message):
+        check_url(url)
+
+
+def test_a_host_that_does_not_resolve_is_refused(dns):
+    with pytest.raises(UnsafeURL, match="could not be resolved"):
+        check_url("https://no-such-host.invalid/hook")
