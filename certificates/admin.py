@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from certificates import services
 from certificates.models import Certificate
+from lms.admin import JobInline
 
 
 class RevokeForm(forms.Form):
@@ -22,6 +23,7 @@ def task_result_link(task_id: str):
 
 @admin.register(Certificate)
 class CertificateAdmin(admin.ModelAdmin):
+    inlines = [JobInline]
     list_display = ["display_code", "learner_name", "course_title", "status", "issued_at", "render_task"]
     list_filter = ["status", "enrollment__course", "issued_at"]
     search_fields = ["code", "learner_name", "enrollment__learner__email", "course_title"]

@@ -4,6 +4,7 @@ from django.utils.html import format_html
 
 from enrollments import services
 from enrollments.models import CourseStats, Enrollment, LessonCompletion
+from lms.admin import JobInline
 
 
 class LessonCompletionInline(admin.TabularInline):
@@ -25,7 +26,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     list_select_related = ["learner", "course"]
     raw_id_fields = ["learner"]
     readonly_fields = ["progress_percent", "enrolled_at", "completed_at", "last_synced_at", "updated_at"]
-    inlines = [LessonCompletionInline]
+    inlines = [LessonCompletionInline, JobInline]
     actions = ["sync_progress"]
     date_hierarchy = "enrolled_at"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 BIN_DIR = Path(sys.executable).parent  # the venv's scripts, whatever PATH says
-QUEUES = "default,pdf,email,webhooks,imports"
+QUEUES = "default,pdf,email,email_bulk,webhooks,imports"
 READY_TIMEOUT_SECONDS = 120
 
 
@@ -82,6 +82,8 @@ def _commands(*, host: str, port: str, flower_port: str) -> dict[str, str]:
             f"--pidfile {shlex.quote(str(VAR_DIR / 'celerybeat.pid'))} "
             f"--schedule {shlex.quote(str(VAR_DIR / 'celerybeat-schedule'))}"
         ),
+        # Publishes jobs whose after-commit publish failed (broker down, a web process killed).
+        "relay": f"exec {shlex.quote(sys.executable)} {shlex.quote(str(BASE_DIR / 'manage.py'))} outbox_relay",
         # Basic auth comes from FLOWER_BASIC_AUTH in Flower's environment (Flower reads it itself), which
         # keeps the password out of `ps`.
         "flower": f"{celery} flower --address=127.0.0.1 --port={shlex.quote(flower_port)}",

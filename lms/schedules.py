@@ -18,8 +18,10 @@ class Periodic:
 
 
 PERIODIC_TASKS: list[Periodic] = [
-    # django-celery-results rows past CELERY_RESULT_EXPIRES are deleted by Celery's own cleanup task.
-    Periodic(name="Delete expired task results", task="celery.backend_cleanup", crontab={"minute": "30", "hour": "3"}),
+    Periodic(name="Prune old task results and jobs", task="lms.prune_results", crontab={"minute": "30", "hour": "3"}),
+    Periodic(name="Mark jobs stuck past their time limit failed", task="lms.sweep_stuck_jobs", every_seconds=60),
+    Periodic(name="Relay unpublished jobs (outbox)", task="lms.relay_outbox", every_seconds=10),
+    Periodic(name="Retry due webhook deliveries", task="notifications.retry_due_webhooks", every_seconds=5),
     Periodic(
         name="Nightly course analytics", task="enrollments.recompute_all_stats", crontab={"minute": "15", "hour": "2"}
     ),

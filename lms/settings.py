@@ -170,6 +170,8 @@ EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.console.EmailBackend" if DEBUG else "anymail.backends.test.EmailBackend",
 )
+# Retries of a send after transient provider errors (backoff 2 s doubling, capped at a minute).
+EMAIL_SEND_MAX_RETRIES = env.int("EMAIL_SEND_MAX_RETRIES", default=6)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LMS <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Every ANYMAIL_* variable is passed through, so any provider is configured by environment alone.
@@ -208,6 +210,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EnrollmentStatusEnum": "enrollments.models.Enrollment.Status",
         "CertificateStatusEnum": "certificates.models.Certificate.Status",
+        "WebhookDeliveryStatusEnum": "notifications.models.WebhookDelivery.Status",
     },
 }
 
@@ -261,7 +264,11 @@ CELERY_TASK_ROUTES = {
     "enrollments.import_*": {"queue": "imports"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES_SECONDS", default=7 * 24 * 3600)
+# Retention (the nightly prune): successful results go after a week, failures are kept longer.
+RESULTS_KEEP_SUCCESS_DAYS = env.int("RESULTS_KEEP_SUCCESS_DAYS", default=7)
+RESULTS_KEEP_FAILURE_DAYS = env.int("RESULTS_KEEP_FAILURE_DAYS", default=30)
+# Our prune replaces Celery's own cleanup, which would delete failures as early as successes.
+CELERY_RESULT_EXPIRES = None
 
 # --- Cache (throttling, rate limits) --------------------------------------------------------------
 CACHES = {

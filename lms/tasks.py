@@ -141,3 +141,28 @@ def enqueue(task: Task, /, *, countdown: int | None = None, about=None, retry_of
 def ping_task(note: str = "") -> dict:
     """A no-op round trip for health checks and smoke tests: says which worker answered."""
     return {"pong": note, "worker": socket.gethostname()}
+
+
+@shared_task(name="lms.relay_outbox", soft_time_limit=50, time_limit=60)
+def outbox_relay_task() -> int:
+    """Beat's safety net beside the relay process: publish jobs the after-commit publish missed."""
+    from lms.services import outbox_relay
+
+    return outbox_relay()
+
+
+@shared_task(name="lms.sweep_stuck_jobs", soft_time_limit=50, time_limit=60)
+def jobs_sweep_stuck_task() -> int:
+    from lms.services import jobs_sweep_stuck
+
+    return jobs_sweep_stuck()
+
+
+@shared_task(name="lms.prune_results", soft_time_limit=150, time_limit=180)
+def results_prune_task() -> dict:
+    from lms.idempotency import idempotency_records_prune
+    from lms.services import results_prune
+
+    pruned = results_prune()
+    pruned["idempotency_keys"] = idempotency_records_prune()
+    return pruned

@@ -119,3 +119,15 @@ def test_dockerfile_installs_the_pinned_requirements_and_runs_unprivileged():
     assert "pip install -r requirements.txt" in dockerfile
     assert "collectstatic" in dockerfile
     assert "\nUSER " in dockerfile
+
+
+def test_workers_consume_every_declared_queue():
+    from django.conf import settings
+
+    from lms.run import QUEUES
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = compose["services"]["celery_worker"]["command"]
+    declared = set(settings.CELERY_TASK_QUEUES_NAMES)
+    assert set(command[command.index("-Q") + 1].split(",")) == declared
+    assert set(QUEUES.split(",")) == declared

@@ -1,11 +1,13 @@
 from django.contrib import admin
 
+from lms.admin import JobInline
 from notifications.models import Notification
 from notifications.services.email import notification_resend
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
+    inlines = [JobInline]
     list_display = ["kind", "recipient", "status", "attempts", "created_at", "sent_at", "provider_message_id"]
     list_filter = ["status", "kind", "created_at"]
     search_fields = ["recipient", "dedupe_key", "provider_message_id", "subject"]

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
+from lms.admin import JobInline
 from notifications import selectors
 from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventType
 from notifications.services import webhooks as services
@@ -144,7 +145,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     fields = readonly_fields
-    inlines = [WebhookAttemptInline]
+    inlines = [WebhookAttemptInline, JobInline]
     actions = ["redeliver"]
 
     def has_add_permission(self, request) -> bool:

@@ -1,12 +1,13 @@
 """Email tasks: load by id, call the email service; retries with backoff on transient provider errors."""
 
 from celery import shared_task
+from django.conf import settings
 
 from notifications.services import email
 
 __all__ = ["email_resend_task", "email_send_bulk_task", "email_send_task"]
 
-_LIMITS = {"soft_time_limit": 30, "time_limit": 45, "max_retries": 6}
+_LIMITS = {"soft_time_limit": 30, "time_limit": 45, "max_retries": settings.EMAIL_SEND_MAX_RETRIES}
 
 
 def _send(task, kind: str, object_id: int, nonce: str) -> list[int]:

@@ -124,4 +124,11 @@ def test_periodic_tasks_exist_after_migrate(db):
     from django_celery_beat.models import PeriodicTask
 
     names = set(PeriodicTask.objects.values_list("task", flat=True))
-    assert {"celery.backend_cleanup", "enrollments.recompute_all_stats"} <= names
+    assert {
+        "lms.prune_results",
+        "lms.sweep_stuck_jobs",
+        "lms.relay_outbox",
+        "notifications.retry_due_webhooks",
+        "enrollments.recompute_all_stats",
+        "certificates.regenerate_outdated",
+    } <= names
