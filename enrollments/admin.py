@@ -1,9 +1,14 @@
 from django.contrib import admin
-from django.urls import reverse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from enrollments import services
-from enrollments.models import CourseStats, Enrollment, LessonCompletion
+from enrollments import selectors, services
+from enrollments.forms import ImportUploadForm
+from enrollments.models import CourseStats, Enrollment, ImportJob, LessonCompletion
+from enrollments.services import imports
+from enrollments.views import import_upload_form, with_upload_limit
 from lms.admin import JobInline
 
 
@@ -75,3 +80,110 @@ class CourseStatsAdmin(admin.ModelAdmin):
         ids = list(queryset.values_list("course_id", flat=True))
         services.course_stats_request_recompute(course_ids=ids)
         self.message_user(request, f"Queued analytics for {len(ids)} course(s).")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Imports: the add page uploads a file (the staff page's form and service); the rest is read-only."""
+
+    list_display = [
+        "id",
+        "original_name",
+        "status",
+        "progress_bar",
+        "users_created",
+        "enrollments_created",
+        "already_enrolled",
+        "errors",
+        "uploaded_by",
+        "created_at",
+    ]
+    list_filter = ["status", "created_at"]
+    search_fields = ["original_name", "sha256", "uploaded_by__email"]
+    list_select_related = ["uploaded_by"]
+    date_hierarchy = "created_at"
+    fields = [
+        "original_name",
+        "status",
+        "links",
+        "progress_bar",
+        "total_rows",
+        "rows_done",
+        "users_created",
+        "enrollments_created",
+        "already_enrolled",
+        "errors",
+        "error",
+        "send_welcome",
+        "uploaded_by",
+        "size",
+        "sha256",
+        "delimiter",
+        "header",
+        "chunk_rows",
+        "cancel_requested_at",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    inlines = [JobInline]
+    actions = ["cancel", "resume"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # View only: saving the form would write back a stale copy of a running import's progress.
+        return False
+
+    @admin.display(description="Progress")
+    def progress_bar(self, obj):
+        total = "…" if obj.total_rows is None else obj.total_rows
+        return format_html(
+            '<progress value="{}" max="100" aria-label="progress"></progress> {}% ({} / {} rows)',
+            obj.percent,
+            obj.percent,
+            obj.rows_done,
+            total,
+        )
+
+    @admin.display(description="Links")
+    def links(self, obj):
+        page = format_html('<a href="{}">Live progress</a>', reverse("import_detail", args=[obj.pk]))
+        if not obj.errors:
+            return page
+        report = reverse("api-import-errors", args=[obj.pk])
+        return format_html('{} · <a href="{}">Error report (CSV)</a>', page, report)
+
+    @admin.action(description="Cancel selected imports (they stop at the next chunk)")
+    def cancel(self, request, queryset):
+        asked = sum(imports.import_cancel(import_job=job) for job in queryset)
+        self.message_user(request, f"Asked {asked} import(s) to stop.")
+
+    @admin.action(description="Resume selected unfinished imports (after a lost task)")
+    def resume(self, request, queryset):
+        resumed = sum(imports.import_resume(import_job=job) for job in queryset)
+        self.message_user(request, f"Queued {resumed} import run(s).")
+
+    def get_urls(self):
+        # The add page reads uploads: the size limit goes in before the admin's CSRF check parses the body.
+        add = with_upload_limit(self.admin_site.admin_view(self.add_view))
+        return [path("add/", add, name="enrollments_importjob_add"), *super().get_urls()]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            return redirect("admin:enrollments_importjob_changelist")
+        if request.method == "POST":
+            form, job = import_upload_form(request)
+            if job is not None:
+                self.log_addition(request, job, f"Uploaded {job.original_name}")
+                self.message_user(request, f"“{job.original_name}” is uploaded; the import runs in the background.")
+                return redirect("import_detail", pk=job.pk)
+        else:
+            form = ImportUploadForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import enrollments from a CSV file",
+            "form": form,
+            "opts": self.model._meta,
+            "recent": selectors.import_list()[:5],
+        }
+        return TemplateResponse(request, "enrollments/imports/admin_upload.html", context)

@@ -5,6 +5,7 @@ from django.db import OperationalError
 
 from courses.models import Course
 from enrollments import services
+from enrollments.services import imports
 
 
 @shared_task(
@@ -52,3 +53,35 @@ def all_course_stats_recompute_task() -> int:
     course_ids = list(Course.objects.values_list("pk", flat=True))
     services.course_stats_request_recompute(course_ids=course_ids)
     return len(course_ids)
+
+
+# Imports: each run works for IMPORT_TASK_BUDGET_SECONDS (20 s by default) and queues the next one, so a
+# run stays far inside these limits and under the broker's visibility timeout, and a killed worker loses
+# at most the chunk it was writing. The limits leave room for the validating pass of a large file.
+@shared_task(
+    name="enrollments.import_process",
+    soft_time_limit=120,
+    time_limit=150,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=5,
+)
+def import_process_task(import_id: int) -> dict | None:
+    job = imports.import_process(import_id=import_id)
+    if job is None:
+        return None
+    return {"import_id": job.pk, "status": job.status, "rows_done": job.rows_done, "total_rows": job.total_rows}
+
+
+@shared_task(
+    name="enrollments.import_notify",
+    soft_time_limit=120,
+    time_limit=150,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=5,
+)
+def import_notify_task(import_id: int) -> int:
+    return imports.import_notify(import_id=import_id)

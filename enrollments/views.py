@@ -3,14 +3,18 @@
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from courses import selectors as course_selectors
 from courses.models import Course, Lesson
 from enrollments import selectors, services
+from enrollments.forms import ImportUploadForm, ImportUploadLimit
 from enrollments.models import CourseStats
+from enrollments.services import imports
 
 
 @require_GET
@@ -98,3 +102,84 @@ def course_analytics(request, slug: str):
         label = f"{i * 10}-{i * 10 + 9 if i < 9 else 100}%"
         bars.append({"label": label, "count": count, "height": height, "x": 40 + i * 56, "y": 200 - height})
     return render(request, "enrollments/course_analytics.html", {"course": course, "stats": stats, "bars": bars})
+
+
+# --- Staff: bulk imports --------------------------------------------------------------------------
+
+
+def import_upload_form(request) -> tuple[ImportUploadForm, object | None]:
+    """The bound upload form of a POST (after the size limit was installed); on success, the new job.
+
+    Shared by the staff page and the admin's add page: one form, one service.
+    """
+    limit = getattr(request, "_import_upload_limit", None)
+    form = ImportUploadForm(request.POST, request.FILES, limit=limit)
+    if not form.is_valid():
+        return form, None
+    try:
+        job = imports.import_start(
+            upload=form.cleaned_data["file"],
+            uploaded_by=request.user,
+            send_welcome=form.cleaned_data["send_welcome"],
+        )
+    except ValidationError as exc:
+        for message in exc.message_dict.get("file", exc.messages):
+            form.add_error("file", message)
+        return form, None
+    return form, job
+
+
+def with_upload_limit(view):
+    """Install the import size limit before the CSRF check (inside `view`) parses the request body."""
+
+    @csrf_exempt
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST":
+            request._import_upload_limit = ImportUploadLimit.install(request)
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@with_upload_limit
+@csrf_protect
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def import_new(request):
+    if request.method == "POST":
+        form, job = import_upload_form(request)
+        if job is not None:
+            messages.success(request, f"“{job.original_name}” is uploaded; the import runs in the background.")
+            return redirect("import_detail", pk=job.pk)
+    else:
+        form = ImportUploadForm()
+    recent = selectors.import_list()[:10]
+    return render(request, "enrollments/imports/new.html", {"form": form, "recent": recent})
+
+
+@staff_member_required
+@require_GET
+def import_detail(request, pk: int):
+    job = get_object_or_404(selectors.import_list(), pk=pk)
+    return render(
+        request,
+        "enrollments/imports/detail.html",
+        {
+            "job": job,
+            "progress": selectors.import_progress(import_job=job),
+            "same_file": imports.import_same_file_earlier(import_job=job),
+        },
+    )
+
+
+@staff_member_required
+@require_POST
+def import_cancel(request, pk: int):
+    job = get_object_or_404(selectors.import_list(), pk=pk)
+    if imports.import_cancel(import_job=job):
+        messages.info(request, "The import stops after the chunk it is working on.")
+    else:
+        messages.info(request, "The import has already finished or was already asked to stop.")
+    return redirect("import_detail", pk=job.pk)

@@ -186,6 +186,9 @@ class IdempotencyMiddleware:
             request.method != "POST"
             or "HTTP_IDEMPOTENCY_KEY" not in request.META
             or not request.path_info.startswith(API_PREFIX)
+            # File uploads (imports) are not buffered to fingerprint them: a 100 MB body would be read into
+            # memory past the upload limit's own streaming check. Re-uploading is harmless: rows apply once.
+            or request.content_type.startswith("multipart/")
         ):
             return None
         # Read the body before authenticating: the session's CSRF check may parse the form from it.

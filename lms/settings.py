@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",  # a blocked request answers 429, not 403
+    "lms.idempotency.IdempotencyMiddleware",  # Idempotency-Key on authenticated POSTs under /api/
 ]
 
 ROOT_URLCONF = "lms.urls"
@@ -207,6 +208,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "lms.idempotency.postprocess_schema_idempotency_key",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "EnrollmentStatusEnum": "enrollments.models.Enrollment.Status",
         "CertificateStatusEnum": "certificates.models.Certificate.Status",
@@ -245,6 +250,10 @@ CELERY_VISIBILITY_TIMEOUT = env.int(
 )
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # How often a worker looks for messages whose visibility timed out (kombu's default sweep is every
+    # 10 s x 10 calls = 100 s, which would add over a minute to every redelivery).
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
@@ -261,6 +270,7 @@ CELERY_TASK_ROUTES = {
     "notifications.send_bulk_*": {"queue": "email_bulk"},
     "notifications.send_*": {"queue": "email"},
     "notifications.deliver_*": {"queue": "webhooks"},
+    "notifications.fanout_*": {"queue": "webhooks"},
     "enrollments.import_*": {"queue": "imports"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -291,12 +301,20 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 CERTIFICATE_VERIFY_RATE = env.str("CERTIFICATE_VERIFY_RATE", default="30/m")
 RATELIMIT_VIEW = "lms.views.rate_limited"
 
+# --- Bulk enrollment imports ----------------------------------------------------------------------
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=2000)
+IMPORT_TASK_BUDGET_SECONDS = env.int("IMPORT_TASK_BUDGET_SECONDS", default=20)
+IMPORT_NOTIFY_BATCH_ROWS = env.int("IMPORT_NOTIFY_BATCH_ROWS", default=1000)
+
 # --- Webhooks -------------------------------------------------------------------------------------
 # Loopback targets are refused like private ones, except where this is on (tests, local development).
 WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
 WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
 WEBHOOK_RESPONSE_CAP_BYTES = env.int("WEBHOOK_RESPONSE_CAP_BYTES", default=4096)
+# The delivery task's soft time limit; connect + read timeouts must fit well inside it.
+WEBHOOK_TASK_SOFT_TIME_LIMIT = env.int("WEBHOOK_TASK_SOFT_TIME_LIMIT", default=30)
 WEBHOOK_MAX_CONSECUTIVE_FAILURES = env.int("WEBHOOK_MAX_CONSECUTIVE_FAILURES", default=20)
 
 # --- Flower ---------------------------------------------------------------------------------------

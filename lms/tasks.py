@@ -10,7 +10,6 @@ import json
 import logging
 import socket
 from datetime import timedelta
-from functools import partial
 
 from celery import Task, shared_task
 from django.apps import apps
@@ -133,7 +132,11 @@ def enqueue(task: Task, /, *, countdown: int | None = None, about=None, retry_of
         not_before=now + timedelta(seconds=countdown) if countdown else None,
         next_publish_at=now + PUBLISH_GRACE,
     )
-    transaction.on_commit(partial(publish, job), robust=True)
+
+    def publish_after_commit() -> None:  # a named function: Django logs its __qualname__ if it raises
+        publish(job)
+
+    transaction.on_commit(publish_after_commit, robust=True)
     return job
 
 

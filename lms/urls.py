@@ -28,6 +28,7 @@ api_patterns = [
         name="api-certificate-verify",
     ),
     path("webhooks/", include("notifications.api.urls")),
+    path("imports/", include("enrollments.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

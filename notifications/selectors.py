@@ -20,6 +20,11 @@ def webhook_endpoints_for_event(*, event_type: str) -> list[WebhookEndpoint]:
     return [e for e in WebhookEndpoint.objects.filter(is_active=True).order_by("id") if e.subscribes_to(event_type)]
 
 
+def webhook_event_has_subscribers(*, event_type: str) -> bool:
+    """Whether any active endpoint wants `event_type` (one query), so bulk work can skip the fan-out."""
+    return bool(webhook_endpoints_for_event(event_type=event_type))
+
+
 def webhook_delivery_list(*, status: str | None = None, endpoint_id: int | None = None) -> QuerySet[WebhookDelivery]:
     deliveries = WebhookDelivery.objects.select_related("event", "endpoint").order_by("-created_at", "-id")
     if status:

@@ -123,3 +123,11 @@ def _anymail_test_backend(settings):
     client = broker_client()
     for key in client.scan_iter("test-email-failures:*"):
         client.delete(key)
+
+
+@pytest.fixture
+def clean_media():
+    """An empty certificates folder in the test media root (shared with the worker processes)."""
+    import shutil
+
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / "certificates", ignore_errors=True)
