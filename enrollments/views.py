@@ -90,6 +90,16 @@ def dashboard(request):
 
 
 @staff_member_required
+@require_POST
+def course_analytics_recompute(request, slug: str):
+    """Staff's "recompute now": analytics of one course, in the background."""
+    course = get_object_or_404(Course, slug=slug)
+    services.course_stats_request_recompute(course_ids=[course.pk])
+    messages.success(request, "Recomputing the analytics; refresh in a moment.")
+    return redirect("course_analytics", slug=course.slug)
+
+
+@staff_member_required
 @require_GET
 def course_analytics(request, slug: str):
     course = get_object_or_404(Course, slug=slug)

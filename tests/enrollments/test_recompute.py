@@ -115,3 +115,16 @@ def test_analytics_page_is_for_staff_only(client):
     response = client.get(url)
     assert response.status_code == 200
     assert b"<svg" in response.content and b"Completion rate" in response.content
+
+
+def test_staff_recompute_button_queues_the_course_analytics(client, django_capture_on_commit_callbacks):
+    from lms.models import Job
+
+    course = CourseFactory()
+    staff = get_user_model().objects.create_user(email="boss@example.com", password="x", is_staff=True)
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks():
+        response = client.post(f"/staff/courses/{course.slug}/analytics/recompute/")
+    assert response.status_code == 302
+    job = Job.objects.get(task_name="enrollments.recompute_course_stats")
+    assert job.kwargs == {"course_id": course.pk} and job.triggered_by.startswith(f"user:{staff.pk}")
