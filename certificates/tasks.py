@@ -1,9 +1,9 @@
 """Certificate tasks, on the `pdf` queue (routed by name): load by id, call one service."""
 
 from celery import shared_task
-from django.db import OperationalError
 
 from certificates import services
+from lms.tasks import RETRY_ON_DB_ERRORS
 
 
 @shared_task(
@@ -11,10 +11,7 @@ from certificates import services
     name="certificates.issue_certificate",
     soft_time_limit=60,
     time_limit=90,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=3,
+    **RETRY_ON_DB_ERRORS,
 )
 def certificate_issue_task(self, enrollment_id: int) -> dict | None:
     certificate = services.certificate_issue(enrollment_id=enrollment_id, task_id=self.request.id or "")

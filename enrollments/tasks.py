@@ -1,21 +1,18 @@
 """Enrollment tasks: load by id, call one service. Retries and time limits live here, rules do not."""
 
 from celery import shared_task
-from django.db import OperationalError
 
 from courses.models import Course
 from enrollments import services
 from enrollments.services import imports
+from lms.tasks import RETRY_ON_DB_ERRORS
 
 
 @shared_task(
     name="enrollments.sync_progress",
     soft_time_limit=20,
     time_limit=30,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=30,
-    max_retries=5,
+    **RETRY_ON_DB_ERRORS,
 )
 def progress_sync_task(enrollment_id: int) -> dict | None:
     enrollment = services.enrollment_sync_progress(enrollment_id=enrollment_id)
@@ -32,10 +29,7 @@ def progress_sync_task(enrollment_id: int) -> dict | None:
     name="enrollments.recompute_course_progress",
     soft_time_limit=150,
     time_limit=180,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=3,
+    **RETRY_ON_DB_ERRORS,
 )
 def course_recompute_progress_task(course_id: int) -> int:
     return services.course_recompute_progress(course_id=course_id)
@@ -62,10 +56,7 @@ def all_course_stats_recompute_task() -> int:
     name="enrollments.import_process",
     soft_time_limit=120,
     time_limit=150,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=30,
-    max_retries=5,
+    **RETRY_ON_DB_ERRORS,
 )
 def import_process_task(import_id: int) -> dict | None:
     job = imports.import_process(import_id=import_id)
@@ -78,10 +69,7 @@ def import_process_task(import_id: int) -> dict | None:
     name="enrollments.import_notify",
     soft_time_limit=120,
     time_limit=150,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=30,
-    max_retries=5,
+    **RETRY_ON_DB_ERRORS,
 )
 def import_notify_task(import_id: int) -> int:
     return imports.import_notify(import_id=import_id)

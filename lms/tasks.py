@@ -14,12 +14,21 @@ from datetime import timedelta
 from celery import Task, shared_task
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import InterfaceError, OperationalError, models, transaction
 from django.utils import timezone
 
 from lms.context import current_trigger
 
 logger = logging.getLogger(__name__)
+
+# Task options for work that only touches the database: a lost connection or a deadlock is worth a few
+# quick retries with backoff (the task is idempotent, and its transaction was rolled back).
+RETRY_ON_DB_ERRORS = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "retry_backoff_max": 30,
+    "max_retries": 5,
+}
 
 # The after-commit publish normally succeeds at once; the relay leaves a row alone this long first.
 PUBLISH_GRACE = timedelta(seconds=5)

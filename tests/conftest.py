@@ -3,8 +3,10 @@ worker running as a separate process against both."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,31 @@ class WorkerProcess:
         )
         return self
 
+    @property
+    def name(self) -> str:
+        return f"test-{os.getpid()}@{socket.gethostname()}"
+
+    def settle(self, timeout: float = 20.0) -> None:
+        """Wait until the worker runs nothing and holds nothing, discarding tasks held for later (ETA).
+
+        Called between tests, so a task of one test never touches the database while the next test's
+        set-up flushes it (TRUNCATE against a running task deadlocks)."""
+        from lms.celery import app
+
+        if self.process is None or self.process.poll() is not None:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            purge_queues()
+            inspect = app.control.inspect(destination=[self.name], timeout=1.0)
+            scheduled = [entry["request"]["id"] for entry in (inspect.scheduled() or {}).get(self.name, [])]
+            if scheduled:
+                app.control.revoke(scheduled, destination=[self.name])
+            busy = (inspect.active() or {}).get(self.name, []) + (inspect.reserved() or {}).get(self.name, [])
+            if not busy and not scheduled:
+                return
+            time.sleep(0.2)
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, sig)
@@ -105,7 +132,7 @@ def worker(celery_worker_process, transactional_db):
     if celery_worker_process.process is None or celery_worker_process.process.poll() is not None:
         celery_worker_process.start()
     yield celery_worker_process
-    purge_queues()
+    celery_worker_process.settle()
 
 
 @pytest.fixture

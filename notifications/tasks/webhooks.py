@@ -6,8 +6,8 @@ sweeper (`notifications.retry_due_webhooks`, every 5 s) queues what is due.
 """
 
 from celery import shared_task
-from django.db import OperationalError
 
+from lms.tasks import RETRY_ON_DB_ERRORS
 from notifications.models import WebhookEndpoint
 from notifications.services import webhooks as services
 
@@ -23,10 +23,7 @@ __all__ = [
     name="notifications.fanout_webhook_event",
     soft_time_limit=30,
     time_limit=60,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=30,
-    max_retries=3,
+    **RETRY_ON_DB_ERRORS,
 )
 def webhook_event_fanout_task(event_type: str, object_id: int) -> str | None:
     event = services.webhook_event_fanout(event_type=event_type, object_id=object_id)
@@ -40,10 +37,7 @@ def webhook_event_fanout_task(event_type: str, object_id: int) -> str | None:
     name="notifications.deliver_webhook",
     soft_time_limit=services.DELIVER_SOFT_TIME_LIMIT,
     time_limit=services.DELIVER_TIME_LIMIT,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=30,
-    max_retries=3,
+    **RETRY_ON_DB_ERRORS,
 )
 def webhook_deliver_task(delivery_id: int) -> dict | None:
     delivery = services.webhook_deliver(delivery_id=delivery_id)

@@ -85,8 +85,13 @@ def enroll(client, slug: str, key: str | None = "key-1", **kwargs):
     return client.post(f"/api/courses/{slug}/enroll/", headers=headers, **kwargs)
 
 
-def sync_jobs() -> int:
-    return Job.objects.filter(task_name="enrollments.sync_progress").count()
+def sync_jobs(user=None) -> int:
+    """Progress-sync jobs queued for `user`'s enrollments (others may linger from worker tests)."""
+    jobs = Job.objects.filter(task_name="enrollments.sync_progress")
+    if user is not None:
+        ids = list(Enrollment.objects.filter(learner=user).values_list("pk", flat=True))
+        jobs = jobs.filter(kwargs__enrollment_id__in=ids)
+    return jobs.count()
 
 
 def test_enrolling_twice_with_one_key_replays_the_201_and_enrolls_once(learner_client):
@@ -99,7 +104,7 @@ def test_enrolling_twice_with_one_key_replays_the_201_and_enrolls_once(learner_c
     assert second["Content-Type"] == first["Content-Type"] == "application/json"
     assert second["Idempotent-Replayed"] == "true" and not first.has_header("Idempotent-Replayed")
     assert Enrollment.objects.filter(learner=learner_client.user).count() == 1
-    assert sync_jobs() == 1
+    assert sync_jobs(learner_client.user) == 1
 
 
 def test_completing_a_lesson_twice_with_one_key_replays_the_202(learner_client):
@@ -113,7 +118,7 @@ def test_completing_a_lesson_twice_with_one_key_replays_the_202(learner_client):
     assert second.json()["progress_sync"] == "queued" and second.content == first.content
     assert second["Idempotent-Replayed"] == "true"
     assert LessonCompletion.objects.filter(lesson=lesson).count() == 1
-    assert sync_jobs() == 1
+    assert sync_jobs(learner_client.user) == 1
 
 
 def test_a_session_authenticated_client_gets_the_replay_too(db, api_client):
@@ -330,7 +335,7 @@ def test_a_concurrent_request_with_the_same_key_gets_409_then_the_replay(transac
     replay = enroll(token_client(user), "python", key="race")
     assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true"
     assert replay.content == responses["first"].content
-    assert Enrollment.objects.filter(learner=user).count() == 1 and sync_jobs() == 1
+    assert Enrollment.objects.filter(learner=user).count() == 1 and sync_jobs(user) == 1
     purge_queues()  # the first request published its job; no worker runs in this test
 
 
@@ -360,5 +365,5 @@ def test_simultaneous_requests_with_the_same_key_enroll_once(transactional_db):
 
     outcomes = sorted((r.status_code, r.get("Idempotent-Replayed")) for r in responses)
     assert outcomes in ([(201, None), (201, "true")], [(201, None), (409, None)])
-    assert Enrollment.objects.filter(learner=user).count() == 1 and sync_jobs() == 1
+    assert Enrollment.objects.filter(learner=user).count() == 1 and sync_jobs(user) == 1
     purge_queues()
