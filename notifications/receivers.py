@@ -18,7 +18,8 @@ def _webhook(event_type: str, object_id: int) -> None:
     from lms.tasks import enqueue
     from notifications.tasks.webhooks import webhook_event_fanout_task
 
-    enqueue(webhook_event_fanout_task, event_type=event_type, object_id=object_id)
+    model = "certificates.Certificate" if event_type.startswith("certificate.") else "enrollments.Enrollment"
+    enqueue(webhook_event_fanout_task, about=(model, object_id), event_type=event_type, object_id=object_id)
 
 
 def on_user_registered(sender, *, user_id: int, **kwargs) -> None:

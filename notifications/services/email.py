@@ -31,6 +31,16 @@ Kind = Notification.Kind
 SENDING_STALE_AFTER = timedelta(seconds=60)
 
 
+# The model each kind of email is about, for the job record staff see on that object's admin page.
+ABOUT_MODEL = {
+    Kind.WELCOME: "accounts.User",
+    Kind.PASSWORD_RESET: "accounts.User",
+    Kind.ENROLLMENT_CONFIRMATION: "enrollments.Enrollment",
+    Kind.CERTIFICATE_ISSUED: "certificates.Certificate",
+    Kind.WEBHOOK_ENDPOINT_DISABLED: "notifications.WebhookEndpoint",
+}
+
+
 class TransientEmailError(Exception):
     """The provider may accept the message later: the task retries with backoff."""
 
@@ -51,7 +61,8 @@ def email_request(*, kind: str, object_id: int, nonce: str = "", bulk: bool = Fa
     """
     from notifications.tasks.email import email_send_bulk_task, email_send_task
 
-    enqueue(email_send_bulk_task if bulk else email_send_task, kind=kind, object_id=object_id, nonce=nonce)
+    task = email_send_bulk_task if bulk else email_send_task
+    enqueue(task, about=(ABOUT_MODEL[kind], object_id), kind=kind, object_id=object_id, nonce=nonce)
 
 
 def _url(path: str) -> str:

@@ -46,7 +46,7 @@ def webhook_deliver_task(delivery_id: int) -> dict | None:
     return {"delivery_id": delivery.pk, "status": delivery.status, "attempts": delivery.attempts}
 
 
-@shared_task(name="notifications.retry_due_webhooks", soft_time_limit=20, time_limit=30)
+@shared_task(name="notifications.retry_due_webhooks", soft_time_limit=20, time_limit=30, ignore_result=True)
 def webhook_retry_due_task() -> int:
     """Periodic (every 5 s): queue the deliveries that are due."""
     return len(services.webhook_due_claim())
