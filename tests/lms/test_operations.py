@@ -160,6 +160,7 @@ ADMIN_PAGES = [
     "/admin/enrollments/coursestats/",
     "/admin/accounts/user/",
     "/admin/lms/job/operations/",
+    "/admin/enrollments/importjob/",
 ]
 
 
@@ -203,3 +204,48 @@ def test_admin_pages_are_forbidden_to_learners(client, url):
     client.force_login(UserFactory())
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db
+def test_retry_failed_jobs_command_retries_each_failed_job_once():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    failed = Job.objects.create(task_name="lms.ping", kwargs={"note": "x"}, queue="default", publish_state="published")
+    TaskResult.objects.create(task_id=failed.task_id, task_name="lms.ping", status="FAILURE")
+    fine = Job.objects.create(task_name="lms.ping", kwargs={}, queue="default", publish_state="published")
+    TaskResult.objects.create(task_id=fine.task_id, task_name="lms.ping", status="SUCCESS")
+
+    out = StringIO()
+    call_command("retry_failed_jobs", "--dry-run", stdout=out)
+    assert "1 failed job(s) match" in out.getvalue() and not Job.objects.filter(retry_of=failed).exists()
+
+    call_command("retry_failed_jobs", "--task", "lms.ping", stdout=out)
+    retry = Job.objects.get(retry_of=failed)
+    assert retry.kwargs == {"note": "x"} and retry.triggered_by == "retry by command:retry_failed_jobs"
+    call_command("retry_failed_jobs", stdout=out)  # already retried: not again
+    assert Job.objects.filter(retry_of=failed).count() == 1
+
+
+@pytest.mark.django_db
+def test_recompute_progress_command_recomputes_a_course():
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from enrollments.models import Enrollment, LessonCompletion
+    from tests.courses.factories import LessonFactory
+    from tests.enrollments.factories import EnrollmentFactory
+
+    enrollment = EnrollmentFactory()
+    lesson = LessonFactory(course=enrollment.course)
+    LessonFactory(course=enrollment.course)
+    LessonCompletion.objects.create(enrollment=enrollment, lesson=lesson)
+    out = StringIO()
+    call_command("recompute_progress", "--course", enrollment.course.slug, stdout=out)
+    assert Enrollment.objects.get(pk=enrollment.pk).progress_percent == 50
+    assert "[1/1]" in out.getvalue()
+    with pytest.raises(CommandError, match="No course"):
+        call_command("recompute_progress", "--course", "nope")
