@@ -31,6 +31,18 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## bench: the performance benchmarks on real PostgreSQL, Redis, gunicorn and workers (~10 min);
+## writes docs/performance.md. bench-quick: the same, small (under a minute), prints only (CI).
+BENCH_STAMP := $(VENV)/.bench-$(shell cat requirements.txt bench/requirements.txt | cksum | cut -d' ' -f1)
+BENCH_ARGS ?=
+$(BENCH_STAMP): requirements.txt bench/requirements.txt | $(RUNTIME_STAMP)
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	@touch $@
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -34,17 +34,19 @@ def enrollment_create(*, learner, course: Course) -> tuple[Enrollment, bool]:
     existing = Enrollment.objects.filter(learner=learner, course=course).first()
     if existing is not None:
         if existing.status == Enrollment.Status.CANCELLED:
-            existing.status = Enrollment.Status.ACTIVE
-            existing.save(update_fields=["status", "updated_at"])
-            enrollment_request_progress_sync(enrollment_id=existing.pk)
+            with transaction.atomic():
+                existing.status = Enrollment.Status.ACTIVE
+                existing.save(update_fields=["status", "updated_at"])
+                enrollment_request_progress_sync(enrollment_id=existing.pk)
         return existing, False
     try:
         with transaction.atomic():
             enrollment = Enrollment.objects.create(learner=learner, course=course)
             enrollment_created.send(sender=Enrollment, enrollment_id=enrollment.pk)
+            # In the same transaction: the job (outbox row) commits with the enrollment or not at all.
+            enrollment_request_progress_sync(enrollment_id=enrollment.pk)
     except IntegrityError:  # a concurrent request enrolled first
         return Enrollment.objects.get(learner=learner, course=course), False
-    enrollment_request_progress_sync(enrollment_id=enrollment.pk)
     return enrollment, True
 
 
@@ -76,9 +78,10 @@ def lesson_complete(*, learner, lesson: Lesson) -> tuple[LessonCompletion, bool]
         with transaction.atomic():
             completion = LessonCompletion.objects.create(enrollment=enrollment, lesson=lesson)
             lesson_completed.send(sender=LessonCompletion, enrollment_id=enrollment.pk, lesson_id=lesson.pk)
+            # In the same transaction: the job (outbox row) commits with the completion or not at all.
+            enrollment_request_progress_sync(enrollment_id=enrollment.pk)
     except IntegrityError:  # the same lesson completed twice at once: the other request recorded it
         return LessonCompletion.objects.get(enrollment=enrollment, lesson=lesson), False
-    enrollment_request_progress_sync(enrollment_id=enrollment.pk)
     return completion, True
 
 
@@ -155,9 +158,12 @@ def course_recompute_progress(*, course_id: int, batch_size: int = RECOMPUTE_BAT
     """
     # Clear the marker first: a lesson edit during this run queues a fresh run that sees it.
     Course.objects.filter(pk=course_id).update(progress_recompute_requested_at=None)
-    total = Lesson.objects.filter(course_id=course_id, is_published=True).count()
+    # The ids, not a join: joined, the per-enrollment subquery scanned the lesson table for every row
+    # (EXPLAIN ANALYZE in docs/performance.md, P4).
+    published_ids = list(Lesson.objects.filter(course_id=course_id, is_published=True).values_list("pk", flat=True))
+    total = len(published_ids)
     done = Subquery(
-        LessonCompletion.objects.filter(enrollment_id=OuterRef("pk"), lesson__is_published=True)
+        LessonCompletion.objects.filter(enrollment_id=OuterRef("pk"), lesson_id__in=published_ids)
         .order_by()
         .values("enrollment_id")
         .annotate(n=Count("id"))
