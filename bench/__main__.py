@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--settings",
         default="lms.settings",
-        help="settings module for every process, e.g. bench.settings_proposed (never writes the doc)",
+        help="settings module for every process, to measure a change before making it (never writes the doc)",
     )
     args = parser.parse_args(argv)
     only = {i.strip().upper() for i in args.only.split(",") if i.strip()} or set(IDS)
