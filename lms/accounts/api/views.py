@@ -11,12 +11,16 @@ from lms.accounts import services
 from lms.accounts.api.serializers import RegisterSerializer, TokenRequestSerializer, TokenSerializer, UserSerializer
 
 
-class RegisterView(APIView):
+class AnonymousAuthView(APIView):
+    """Endpoints for people without credentials yet: open to all, but on the tight "auth" rate."""
+
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
+
+class RegisterView(AnonymousAuthView):
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
@@ -25,12 +29,7 @@ class RegisterView(APIView):
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-class TokenView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
-
+class TokenView(AnonymousAuthView):
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
