@@ -13,6 +13,7 @@ class Sizes:
     p2_samples: int
     p2_warmup: int
     p3_tasks: int
+    p3_rounds: int  # alternating drains per side; the ratio is of the medians
     p4_enrollments: int
     p4_loop_sample: int
     p4_rounds: int
@@ -34,6 +35,7 @@ FULL = Sizes(
     p2_samples=400,
     p2_warmup=30,
     p3_tasks=2000,
+    p3_rounds=3,
     p4_enrollments=100_000,
     p4_loop_sample=500,
     p4_rounds=3,
@@ -55,6 +57,7 @@ QUICK = Sizes(
     p2_samples=15,
     p2_warmup=3,
     p3_tasks=60,
+    p3_rounds=1,
     p4_enrollments=2_000,
     p4_loop_sample=50,
     p4_rounds=1,

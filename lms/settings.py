@@ -221,7 +221,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
-CELERY_RESULT_BACKEND = "django-db"
+# django-celery-results' TaskResult rows (the admin's task results), written one statement per state.
+CELERY_RESULT_BACKEND = "lms.results.ResultBackend"
 CELERY_RESULT_EXTENDED = True  # the admin shows name, args, kwargs, worker and queue of each result
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SERIALIZER = "json"
@@ -237,8 +238,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Workers keep their database connections across tasks (Celery's Django fixup otherwise reconnects for
 # every task: 17% of worker time in the benchmark); unusable connections are still closed between tasks.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
-CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower
-CELERY_TASK_SEND_SENT_EVENT = True
+# Task events exist for Flower, which switches them on in every worker it sees (its enable_events option,
+# on by default) and keeps them on while it runs: they cost only while someone is watching. Always on,
+# they took 39% of a busy worker's main process (docs/performance.md, P3).
+CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_WORKER_SEND_TASK_EVENTS", default=False)
+# No "task-sent" event: it was a second broker publish in every request that queues work, and the Job row
+# already records each queued task (the admin shows it before any worker has seen it).
+CELERY_TASK_SEND_SENT_EVENT = False
 # Every task gets a time limit; tasks that know their budget set tighter ones.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)

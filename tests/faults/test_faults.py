@@ -51,7 +51,8 @@ def test_worker_killed_mid_progress_sync_runs_it_again(postgres_only, fault_work
     with RowLock(Enrollment.objects.filter(pk=enrollment.pk)):
         enrollment_services.lesson_complete(learner=enrollment.learner, lesson=lessons[0])
         job = _job_for("enrollments.sync_progress", enrollment_id=enrollment.pk)
-        wait_for(lambda: _started(job), message="the sync to start and block on the row lock")
+        # The sync stores no STARTED state (it lasts milliseconds): ask PostgreSQL who is waiting instead.
+        wait_for(lambda: waiting_backends(), message="the sync to start and block on the row lock")
         worker.stop(signal.SIGKILL)
     assert Enrollment.objects.get(pk=enrollment.pk).progress_percent == 0
 

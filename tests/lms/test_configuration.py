@@ -80,7 +80,7 @@ def test_celery_is_configured_for_reliability():
 
     conf = app.conf
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
-    assert conf.result_backend == "django-db" and conf.result_extended and conf.task_track_started
+    assert conf.result_backend == "lms.results.ResultBackend" and conf.result_extended and conf.task_track_started
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_soft_time_limit and conf.task_time_limit > conf.task_soft_time_limit
