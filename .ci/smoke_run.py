@@ -93,7 +93,7 @@ def step_flower() -> None:
     print("ok: Flower answers 401 without credentials and 200 with them")
 
 
-def step_task_round_trip(email: str, password: str) -> None:
+def step_task_round_trip(email: str, password: str) -> tuple[str, list[int]]:
     status, body = api("/api/auth/token/", method="POST", data={"email": email, "password": password})
     check(status == 200, f"token for {email}: {status} {body}")
     token = body["token"]
@@ -102,7 +102,8 @@ def step_task_round_trip(email: str, password: str) -> None:
     slug = body["results"][0]["slug"]
     status, body = api(f"/api/courses/{slug}/")
     check(status == 200 and body["lessons"], f"course {slug}: {status} {body}")
-    lesson_id = body["lessons"][0]["id"]
+    lesson_ids = [lesson["id"] for lesson in body["lessons"]]
+    lesson_id = lesson_ids[0]
     status, body = api(f"/api/courses/{slug}/enroll/", method="POST", token=token)
     check(status in (200, 201), f"enroll in {slug}: {status} {body}")
     enrollment_id = body["id"]
@@ -117,6 +118,26 @@ def step_task_round_trip(email: str, password: str) -> None:
         check(time.monotonic() < deadline, f"progress never synced by the worker within 60s: {body}")
         time.sleep(0.5)
     print(f"ok: lesson completed through the API; the worker synced progress to {body['progress_percent']}%")
+    return token, lesson_ids[1:]
+
+
+def step_flower_sees_tasks(token: str, lesson_ids: list[int]) -> None:
+    """Workers send task events only once Flower has switched them on (every few seconds): complete further
+    lessons until Flower's task list shows a sync."""
+    auth = base64.b64encode(FLOWER_AUTH.encode()).decode()
+    deadline = time.monotonic() + 60
+    for lesson_id in lesson_ids:
+        status, body = api(f"/api/lessons/{lesson_id}/complete/", method="POST", token=token)
+        check(status == 202, f"complete lesson {lesson_id}: {status} {body} (expected 202)")
+        for _ in range(10):
+            status, text = request(f"{FLOWER}/api/tasks?limit=50", headers={"Authorization": f"Basic {auth}"})
+            check(status == 200, f"Flower /api/tasks answered {status}")
+            if any(task.get("name") == TASK_NAME for task in json.loads(text).values()):
+                print(f"ok: Flower switched task events on and lists {TASK_NAME}")
+                return
+            time.sleep(1)
+        check(time.monotonic() < deadline, f"Flower listed no {TASK_NAME} within 60s")
+    check(False, f"Flower listed no {TASK_NAME} after {len(lesson_ids)} more completions")
 
 
 def step_admin_task_results(email: str, password: str) -> None:
@@ -148,7 +169,8 @@ def main() -> int:
         learner_email, learner_password = learners[1]
         step_pages()
         step_flower()
-        step_task_round_trip(learner_email, learner_password)
+        token, more_lessons = step_task_round_trip(learner_email, learner_password)
+        step_flower_sees_tasks(token, more_lessons)
         step_admin_task_results(staff_email, staff_password)
     except (SmokeFailure, OSError, KeyError, ValueError) as exc:
         print(f"SMOKE FAILED: {exc}", file=sys.stderr)

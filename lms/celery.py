@@ -54,10 +54,15 @@ def _task_log_format(logger, *args, **kwargs) -> None:
 @signals.task_prerun.connect
 def _job_context(task_id=None, task=None, **kwargs) -> None:
     from django.contrib.contenttypes.models import ContentType
+    from django.db import connections
 
     from lms.context import current_trigger
+    from lms.results import drop_if_broken
 
     # Jobs this task queues name it as their trigger.
     current_trigger.set(f"task:{task.name}[{(task_id or '')[:8]}]")
     # A long-lived worker must not trust ids cached before content types were recreated (restore, flush).
     ContentType.objects.clear_cache()
+    # A connection the previous task broke is replaced now, not after many more tasks (see drop_if_broken).
+    for connection in connections.all(initialized_only=True):
+        drop_if_broken(connection)

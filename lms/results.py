@@ -53,6 +53,18 @@ def _upsert_sql(alias: str, *, started: bool) -> str:
     return insert + upsert
 
 
+def drop_if_broken(connection) -> None:
+    """Close a connection that a failed statement left unusable, so the next query reconnects.
+
+    Django does this at the start and end of each request; Celery's fixup, once connections are reused
+    across tasks (CELERY_DB_REUSE_MAX), only every so many tasks. Without it, a task whose connection was
+    killed outside a transaction could not even store its RETRY or FAILURE state. Costs nothing unless an
+    error occurred on the connection; never touches one inside a transaction.
+    """
+    if connection.connection is not None and connection.errors_occurred and not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+
+
 class ResultBackend(DatabaseBackend):
     """`CELERY_RESULT_BACKEND = "lms.results.ResultBackend"`: django-db, one statement per state."""
 
@@ -75,6 +87,7 @@ class ResultBackend(DatabaseBackend):
         }
         alias = using or router.db_for_write(TaskResult)
         connection = connections[alias]
+        drop_if_broken(connection)
         params = [TaskResult._meta.get_field(name).get_db_prep_value(values[name], connection) for name in _INSERTED]
         with connection.cursor() as cursor:
             cursor.execute(_upsert_sql(alias, started=status == states.STARTED), params)

@@ -109,35 +109,49 @@ def _percent(done: int, total: int) -> int:
 
 
 @functools.cache
-def _sync_sql(alias: str) -> tuple[str, str]:
-    """The sync's two statements: lock the enrollment row; then recount and store its progress.
+def _sync_sql(alias: str) -> tuple[str | None, str, str]:
+    """The sync's statements: the one-statement fast path (PostgreSQL), and the locked path's two.
 
-    Raw SQL because this runs for every completed lesson: built with the ORM, the three queries it
-    replaces cost the worker 2.7 ms of Python per sync against 0.5 ms for these (docs/performance.md, P3).
+    Raw SQL because this runs for every completed lesson: built with the ORM, the three queries the locked
+    path replaced cost the worker 2.7 ms of Python per sync against 0.5 ms (docs/performance.md, P3).
     The percentage is `_percent` in SQL: integer division floors in PostgreSQL and SQLite alike.
+    Identifiers come from model metadata; every value is a parameter.
     """
     db = connections[alias]
     enrollment, lesson, completion = (
         db.ops.quote_name(m._meta.db_table) for m in (Enrollment, Lesson, LessonCompletion)
     )
-    lock = f"SELECT status FROM {enrollment} WHERE id = %s"  # noqa: S608
+    percent = f"""COALESCE(
+        (SELECT COUNT(*) FROM {completion} c JOIN {lesson} l ON l.id = c.lesson_id
+         WHERE c.enrollment_id = %(id)s AND l.is_published) * 100
+        / NULLIF((SELECT COUNT(*) FROM {lesson} l
+                  WHERE l.course_id = (SELECT course_id FROM {enrollment} WHERE id = %(id)s) AND l.is_published), 0),
+        0)"""  # noqa: S608
+    fast = None
+    if db.vendor == "postgresql":
+        # `seen` and `p` come from the statement's snapshot. If another sync commits a change to the row
+        # after that snapshot was taken, PostgreSQL re-checks the WHERE against the row's new version
+        # (READ COMMITTED) but keeps `seen` from the old snapshot: last_synced_at no longer matches, no row
+        # is updated, and the caller takes the locked path, which counts again after the lock.
+        fast = f"""
+            WITH p AS (SELECT {percent} AS percent, (SELECT last_synced_at FROM {enrollment} WHERE id = %(id)s) AS seen)
+            UPDATE {enrollment} e SET progress_percent = p.percent, last_synced_at = %(now)s, updated_at = %(now)s
+            FROM p
+            WHERE e.id = %(id)s
+              AND e.last_synced_at IS NOT DISTINCT FROM p.seen
+              AND CASE e.status WHEN %(active)s THEN p.percent < 100 WHEN %(completed)s THEN p.percent = 100
+                  ELSE TRUE END
+            RETURNING e.progress_percent, e.status
+        """  # noqa: S608
+    lock = f"SELECT status FROM {enrollment} WHERE id = %(id)s"  # noqa: S608
     if db.features.has_select_for_update:
         lock += " FOR UPDATE"
-    # Identifiers come from model metadata; every value is a parameter.
     update = f"""
-        UPDATE {enrollment} SET
-            progress_percent = COALESCE(
-                (SELECT COUNT(*) FROM {completion} c JOIN {lesson} l ON l.id = c.lesson_id
-                 WHERE c.enrollment_id = {enrollment}.id AND l.is_published) * 100
-                / NULLIF((SELECT COUNT(*) FROM {lesson} l
-                          WHERE l.course_id = {enrollment}.course_id AND l.is_published), 0),
-                0),
-            last_synced_at = %s,
-            updated_at = %s
-        WHERE id = %s
+        UPDATE {enrollment} SET progress_percent = {percent}, last_synced_at = %(now)s, updated_at = %(now)s
+        WHERE id = %(id)s
         RETURNING progress_percent
     """  # noqa: S608
-    return lock, update
+    return fast, lock, update
 
 
 @dataclass(frozen=True)
@@ -153,32 +167,45 @@ class ProgressSync:
 def enrollment_sync_progress(*, enrollment_id: int) -> ProgressSync | None:
     """Recompute one enrollment's progress from its completion rows; idempotent.
 
-    Takes a row lock so concurrent syncs of one enrollment serialise; each counts the rows committed
-    when it runs, so the last one to run sees every completion. Reaching 100% marks the enrollment
-    completed and sends `enrollment_completed` once; dropping below re-opens it (certificates stay).
+    Each sync counts the completions committed when it runs, and a sync never overwrites a newer count
+    with an older one, so the last sync to run has seen every completion. Reaching 100% marks the
+    enrollment completed and sends `enrollment_completed` once; dropping below re-opens it (certificates
+    stay).
+
+    On PostgreSQL the usual case, a new count and no change of status, is one UPDATE in autocommit; the
+    statement itself notices a concurrent sync (see `_sync_sql`). A status change, a concurrent sync, a
+    missing row, and SQLite take the locked path: lock the row, then count in the next statement, so the
+    count comes from a snapshot taken after any concurrent sync has committed.
     """
     now = timezone.now()
-    lock, update = _sync_sql(connection.alias)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Lock first, count in the next statement: counted in the locking statement, the counts would come
-        # from a snapshot taken before a concurrent sync's commit and could overwrite its newer figure.
-        cursor.execute(lock, [enrollment_id])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        (status,) = row
-        stamp = Enrollment._meta.get_field("last_synced_at").get_db_prep_value(now, connection)
-        cursor.execute(update, [stamp, stamp, enrollment_id])
-        (percent,) = cursor.fetchone()
-        # A status change happens once per enrollment, not per lesson: the ORM is fine for it.
-        if status == Enrollment.Status.ACTIVE and percent == 100:
-            status = Enrollment.Status.COMPLETED
-            Enrollment.objects.filter(pk=enrollment_id).update(status=status, completed_at=now)
-            enrollment_completed.send(sender=Enrollment, enrollment_id=enrollment_id)
-        elif status == Enrollment.Status.COMPLETED and percent < 100:
-            status = Enrollment.Status.ACTIVE
-            Enrollment.objects.filter(pk=enrollment_id).update(status=status, completed_at=None)
-            enrollment_reopened.send(sender=Enrollment, enrollment_id=enrollment_id)
+    fast, lock, update = _sync_sql(connection.alias)
+    params = {
+        "id": enrollment_id,
+        "now": Enrollment._meta.get_field("last_synced_at").get_db_prep_value(now, connection),
+        "active": Enrollment.Status.ACTIVE,
+        "completed": Enrollment.Status.COMPLETED,
+    }
+    with connection.cursor() as cursor:
+        if fast is not None:
+            cursor.execute(fast, params)
+            if row := cursor.fetchone():
+                return ProgressSync(enrollment_id, row[0], row[1], now)
+        with transaction.atomic():
+            cursor.execute(lock, params)
+            if (row := cursor.fetchone()) is None:
+                return None
+            (status,) = row
+            cursor.execute(update, params)
+            (percent,) = cursor.fetchone()
+            # A status change happens once per enrollment, not per lesson: the ORM is fine for it.
+            if status == Enrollment.Status.ACTIVE and percent == 100:
+                status = Enrollment.Status.COMPLETED
+                Enrollment.objects.filter(pk=enrollment_id).update(status=status, completed_at=now)
+                enrollment_completed.send(sender=Enrollment, enrollment_id=enrollment_id)
+            elif status == Enrollment.Status.COMPLETED and percent < 100:
+                status = Enrollment.Status.ACTIVE
+                Enrollment.objects.filter(pk=enrollment_id).update(status=status, completed_at=None)
+                enrollment_reopened.send(sender=Enrollment, enrollment_id=enrollment_id)
     return ProgressSync(enrollment_id, percent, status, now)
 
 

@@ -1,12 +1,18 @@
 """Progress is recomputed from rows, never incremented; completion and re-opening happen once."""
 
+import threading
+
 import pytest
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
 
 from enrollments import services
-from enrollments.models import Enrollment
+from enrollments.models import Enrollment, LessonCompletion
 from enrollments.signals import enrollment_completed, enrollment_reopened
+from tests.conftest import is_postgres
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory, LessonCompletionFactory
+from tests.utils import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +134,54 @@ def test_enrolling_twice_returns_the_same_enrollment():
     first, created = services.enrollment_create(learner=learner, course=course)
     second, created_again = services.enrollment_create(learner=learner, course=course)
     assert (created, created_again, first.pk) == (True, False, second.pk)
+
+
+def _blocked_on_an_enrollment_row() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND wait_event_type = 'Lock' AND query LIKE %s",
+            [f'%"{Enrollment._meta.db_table}"%'],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_that_waited_on_a_concurrent_sync_counts_again_rather_than_write_an_older_count():
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL: SQLite serialises every writer, so there is no race to test")
+    course, lessons = _course_with_lessons(3)
+    enrollment = EnrollmentFactory(course=course)
+    LessonCompletionFactory(enrollment=enrollment, lesson=lessons[0])
+    holding, release, synced = threading.Event(), threading.Event(), {}
+
+    def concurrent_completion_and_its_sync():
+        try:
+            with transaction.atomic():
+                LessonCompletion.objects.create(enrollment=enrollment, lesson=lessons[1])
+                Enrollment.objects.filter(pk=enrollment.pk).update(progress_percent=66, last_synced_at=timezone.now())
+                holding.set()
+                release.wait(10)
+        finally:
+            close_old_connections()
+
+    def our_sync():
+        try:
+            synced["result"] = services.enrollment_sync_progress(enrollment_id=enrollment.pk)
+        finally:
+            close_old_connections()
+
+    other = threading.Thread(target=concurrent_completion_and_its_sync)
+    other.start()
+    assert holding.wait(5)
+    ours = threading.Thread(target=our_sync)
+    ours.start()  # its statement's snapshot has one completion, and it waits for the row
+    wait_for(_blocked_on_an_enrollment_row, message="our sync to wait for the concurrent one's row lock")
+    release.set()
+    other.join(10)
+    ours.join(10)
+
+    # Written from its own snapshot, our sync would have put the row back to 33%.
+    assert synced["result"].progress_percent == 66
+    assert Enrollment.objects.get(pk=enrollment.pk).progress_percent == 66

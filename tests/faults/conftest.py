@@ -126,11 +126,12 @@ def postgres_only():
 
 
 def waiting_backends(table: str = "enrollments_enrollment") -> list[int]:
-    """Backends of the test database blocked locking rows of `table` FOR UPDATE (the task we hold)."""
+    """Backends of the test database blocked on a row lock of `table` (the task whose row we hold), whether
+    in a SELECT ... FOR UPDATE or an UPDATE."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
-            "AND pid <> pg_backend_pid() AND query LIKE %s AND query LIKE %s",
-            [f'%"{table}"%', "%FOR UPDATE%"],
+            "AND pid <> pg_backend_pid() AND query LIKE %s",
+            [f'%"{table}"%'],
         )
         return [row[0] for row in cursor.fetchall()]

@@ -54,7 +54,9 @@ def test_worker_killed_mid_progress_sync_runs_it_again(postgres_only, fault_work
         # The sync stores no STARTED state (it lasts milliseconds): ask PostgreSQL who is waiting instead.
         wait_for(lambda: waiting_backends(), message="the sync to start and block on the row lock")
         worker.stop(signal.SIGKILL)
-    assert Enrollment.objects.get(pk=enrollment.pk).progress_percent == 0
+    # The sync was one statement: the dead worker's orphaned backend either never ran it or, once the lock
+    # went, ran it whole (a correct count); never a part of it.
+    assert Enrollment.objects.get(pk=enrollment.pk).progress_percent in (0, 50)
 
     fault_worker()  # the message comes back after the visibility timeout
     wait_for(
