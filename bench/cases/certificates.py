@@ -89,8 +89,10 @@ def p5_row(sizes: Sizes, measured: dict, pdf_worker: Worker) -> Row:
         id="P5",
         what=f"certificate_issue (DB + storage) vs a raw xhtml2pdf render, p95; {n:,} issued end to end (pdf -c 2)",
         measured=f"p95 {r:.2f}x; {n:,} in {fmt_s(wall)}",
-        target="<= 2x raw; 1,000 in < 45 s (tightened from 60 s)",
-        met=r <= 2 and (wall < 45 if n >= 1000 else None),
+        # The absolute limit stays the issue's: wall time follows the host's speed, which halved between two
+        # runs on this machine (docs/performance.md); the ratio is the figure that carries across.
+        target="<= 2x raw; 1,000 in < 60 s",
+        met=r <= 2 and (wall < 60 if n >= 1000 else None),
         absolute=(
             f"certificate_issue: {service.ms()}\nraw render_pdf: {raw.ms()}\nend to end: {n / wall:.1f} certificates/s"
         ),
