@@ -74,7 +74,7 @@ def lesson_detail(request, course_slug: str, lesson_slug: str):
 def lesson_complete(request, pk: int):
     lesson = get_object_or_404(Lesson.objects.select_related("course"), pk=pk)
     try:
-        services.lesson_complete(learner=request.user, lesson=lesson)
+        services.lesson_complete(learner=request.user, lesson_id=lesson.pk)
     except services.NotEnrolled:
         raise Http404 from None
     _, following = selectors.lesson_neighbours(lesson=lesson)

@@ -17,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import InterfaceError, OperationalError, models, transaction
 from django.utils import timezone
 
-from lms.context import current_trigger
+from lms.context import trigger_label
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def enqueue(task: Task, /, *, countdown: int | None = None, about=None, retry_of
         queue=queue_for(task.name),
         content_type=content_type,
         object_id=object_id,
-        triggered_by=current_trigger.get(),
+        triggered_by=trigger_label(),
         retry_of=retry_of,
         not_before=now + timedelta(seconds=countdown) if countdown else None,
         next_publish_at=now + PUBLISH_GRACE,

@@ -4,7 +4,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from courses.models import Course, Lesson
+from courses.models import Course
 from enrollments import selectors, services
 from enrollments.api.serializers import EnrollmentSerializer, LessonCompleteSerializer
 
@@ -44,11 +44,8 @@ class LessonCompleteView(APIView):
         },
     )
     def post(self, request, pk: int):
-        lesson = Lesson.objects.select_related("course").filter(pk=pk).first()
-        if lesson is None:
-            raise Http404
         try:
-            completion, created = services.lesson_complete(learner=request.user, lesson=lesson)
+            completion, created = services.lesson_complete(learner=request.user, lesson_id=pk)
         except services.NotEnrolled:
             raise Http404 from None
         body = {

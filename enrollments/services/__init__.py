@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import (
     Avg,
     Count,
+    Exists,
     ExpressionWrapper,
     IntegerField,
     OuterRef,
@@ -67,32 +68,40 @@ def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:
     return enrollment
 
 
-def lesson_complete(*, learner, lesson: Lesson) -> tuple[LessonCompletion, bool]:
-    """Record that `learner` completed `lesson`; returns (completion, created).
+def lesson_complete(*, learner, lesson_id: int) -> tuple[LessonCompletion, bool]:
+    """Record that `learner` completed lesson `lesson_id`; returns (completion, created).
 
     Does no progress arithmetic: sends `lesson_completed`, and the progress sync is queued after commit.
-    Raises NotEnrolled when the lesson is unpublished or the learner has no live enrollment.
+    Raises NotEnrolled when the lesson does not exist or is unpublished (or its course is), or the learner
+    has no live enrollment in its course: the views answer all of these with the same 404.
     """
-    if not (lesson.is_published and lesson.course.is_published):
-        raise NotEnrolled
+    # One query checks the lesson, finds the live enrollment and whether the lesson is already done. This
+    # is the write learners make most, and the request's round trips are most of its latency (P2 in
+    # docs/performance.md): separate lesson, enrollment and duplicate lookups cost two more.
     enrollment = (
-        Enrollment.objects.filter(learner=learner, course_id=lesson.course_id)
+        Enrollment.objects.filter(
+            learner=learner,
+            course__is_published=True,
+            # One filter() call: both conditions apply to the same lesson row of the join.
+            course__lessons__pk=lesson_id,
+            course__lessons__is_published=True,
+        )
         .exclude(status=Enrollment.Status.CANCELLED)
+        .annotate(lesson_done=Exists(LessonCompletion.objects.filter(enrollment=OuterRef("pk"), lesson_id=lesson_id)))
         .first()
     )
     if enrollment is None:
         raise NotEnrolled
-    existing = LessonCompletion.objects.filter(enrollment=enrollment, lesson=lesson).first()
-    if existing is not None:
-        return existing, False
+    if enrollment.lesson_done:
+        return LessonCompletion.objects.get(enrollment=enrollment, lesson_id=lesson_id), False
     try:
         with transaction.atomic():
-            completion = LessonCompletion.objects.create(enrollment=enrollment, lesson=lesson)
-            lesson_completed.send(sender=LessonCompletion, enrollment_id=enrollment.pk, lesson_id=lesson.pk)
+            completion = LessonCompletion.objects.create(enrollment=enrollment, lesson_id=lesson_id)
+            lesson_completed.send(sender=LessonCompletion, enrollment_id=enrollment.pk, lesson_id=lesson_id)
             # In the same transaction: the job (outbox row) commits with the completion or not at all.
             enrollment_request_progress_sync(enrollment_id=enrollment.pk)
     except IntegrityError:  # the same lesson completed twice at once: the other request recorded it
-        return LessonCompletion.objects.get(enrollment=enrollment, lesson=lesson), False
+        return LessonCompletion.objects.get(enrollment=enrollment, lesson_id=lesson_id), False
     return completion, True
 
 

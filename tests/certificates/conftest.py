@@ -39,7 +39,7 @@ def completed_enrollment(db):
     lesson = LessonFactory(course=course)
     learner = UserFactory(full_name="Zoë Łukasiewicz-Ørsted")
     enrollment = EnrollmentFactory(course=course, learner=learner)
-    services.lesson_complete(learner=learner, lesson=lesson)
+    services.lesson_complete(learner=learner, lesson_id=lesson.pk)
     services.enrollment_sync_progress(enrollment_id=enrollment.pk)
     enrollment.refresh_from_db()
     assert enrollment.status == "completed"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from enrollments.models import LessonCompletion
+from enrollments.models import Enrollment, LessonCompletion
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory
 from tests.lms.factories import UserFactory
@@ -106,6 +106,30 @@ def test_complete_is_202_then_200(learner_client):
     assert LessonCompletion.objects.filter(lesson=lesson).count() == 1
 
 
+def test_complete_records_the_token_user_as_the_jobs_trigger(api_client):
+    # Token users are authenticated by the API view, after the middleware that names the trigger.
+    from rest_framework.authtoken.models import Token
+
+    from lms.models import Job
+
+    user = UserFactory()
+    lesson = LessonFactory()
+    EnrollmentFactory(learner=user, course=lesson.course)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    assert api_client.post(f"/api/lessons/{lesson.pk}/complete/").status_code == 202
+    job = Job.objects.get(task_name="enrollments.sync_progress")
+    assert job.triggered_by == f"user:{user.pk} POST /api/lessons/{lesson.pk}/complete/"
+
+
+def test_complete_counts_on_the_enrollment_of_the_lessons_own_course(learner_client):
+    lesson = LessonFactory()
+    other = EnrollmentFactory(learner=learner_client.user)
+    mine = EnrollmentFactory(learner=learner_client.user, course=lesson.course)
+    response = learner_client.post(f"/api/lessons/{lesson.pk}/complete/")
+    assert response.status_code == 202 and response.json()["enrollment_id"] == mine.pk
+    assert not LessonCompletion.objects.filter(enrollment=other).exists()
+
+
 def test_complete_is_404_without_enrollment_or_for_unpublished_lessons(learner_client):
     not_enrolled = LessonFactory()
     assert learner_client.post(f"/api/lessons/{not_enrolled.pk}/complete/").status_code == 404
@@ -118,6 +142,9 @@ def test_complete_is_404_without_enrollment_or_for_unpublished_lessons(learner_c
     EnrollmentFactory(learner=learner_client.user, course=hidden_course)
     hidden = LessonFactory(course=hidden_course)
     assert learner_client.post(f"/api/lessons/{hidden.pk}/complete/").status_code == 404
+    cancelled = EnrollmentFactory(learner=learner_client.user, status=Enrollment.Status.CANCELLED)
+    in_cancelled = LessonFactory(course=cancelled.course)
+    assert learner_client.post(f"/api/lessons/{in_cancelled.pk}/complete/").status_code == 404
     assert not LessonCompletion.objects.exists()
 
 

@@ -71,7 +71,7 @@ def test_two_lessons_completed_concurrently_are_both_counted(worker):
     def complete(lesson):
         try:
             barrier.wait(timeout=5)
-            services.lesson_complete(learner=enrollment.learner, lesson=lesson)
+            services.lesson_complete(learner=enrollment.learner, lesson_id=lesson.pk)
         except Exception as exc:  # surfaced below; a thread's exception would otherwise vanish
             errors.append(exc)
         finally:
@@ -99,7 +99,7 @@ def test_publishing_a_lesson_recomputes_the_course_in_the_background(worker):
     enrollments = EnrollmentFactory.create_batch(3, course=course)
     for enrollment in enrollments:
         for lesson in lessons:
-            services.lesson_complete(learner=enrollment.learner, lesson=lesson)
+            services.lesson_complete(learner=enrollment.learner, lesson_id=lesson.pk)
     wait_for(
         lambda: Enrollment.objects.filter(course=course, status="completed").count() == 3,
         message="every enrollment completed",

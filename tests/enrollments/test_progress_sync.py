@@ -108,8 +108,8 @@ def test_completing_a_lesson_queues_one_sync_after_commit(django_capture_on_comm
     enrollment = EnrollmentFactory(course=course)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        _, created = services.lesson_complete(learner=enrollment.learner, lesson=lessons[0])
-        _, again = services.lesson_complete(learner=enrollment.learner, lesson=lessons[0])
+        _, created = services.lesson_complete(learner=enrollment.learner, lesson_id=lessons[0].pk)
+        _, again = services.lesson_complete(learner=enrollment.learner, lesson_id=lessons[0].pk)
 
     assert (created, again) == (True, False)
     assert len(callbacks) == 1
@@ -121,11 +121,11 @@ def test_lesson_of_unpublished_course_or_without_enrollment_is_refused():
     course, lessons = _course_with_lessons(1)
     learner = EnrollmentFactory(course=CourseFactory()).learner
     with pytest.raises(services.NotEnrolled):
-        services.lesson_complete(learner=learner, lesson=lessons[0])
+        services.lesson_complete(learner=learner, lesson_id=lessons[0].pk)
     hidden = LessonFactory(course=course, is_published=False)
     enrolled = EnrollmentFactory(course=course).learner
     with pytest.raises(services.NotEnrolled):
-        services.lesson_complete(learner=enrolled, lesson=hidden)
+        services.lesson_complete(learner=enrolled, lesson_id=hidden.pk)
 
 
 def test_enrolling_twice_returns_the_same_enrollment():

@@ -49,7 +49,7 @@ def test_worker_killed_mid_progress_sync_runs_it_again(postgres_only, fault_work
     worker = fault_worker()
     enrollment, lessons = _enrollment_with_lessons(2)
     with RowLock(Enrollment.objects.filter(pk=enrollment.pk)):
-        enrollment_services.lesson_complete(learner=enrollment.learner, lesson=lessons[0])
+        enrollment_services.lesson_complete(learner=enrollment.learner, lesson_id=lessons[0].pk)
         job = _job_for("enrollments.sync_progress", enrollment_id=enrollment.pk)
         # The sync stores no STARTED state (it lasts milliseconds): ask PostgreSQL who is waiting instead.
         wait_for(lambda: waiting_backends(), message="the sync to start and block on the row lock")
@@ -189,7 +189,7 @@ def test_hanging_webhook_receiver_hits_the_soft_time_limit_and_the_worker_keeps_
     attempt = delivery.attempt_log.get()
     assert "SoftTimeLimitExceeded" in attempt.error or "time limit" in attempt.error.lower()
     # Meanwhile other queues keep moving on the same worker.
-    enrollment_services.lesson_complete(learner=enrollment.learner, lesson=lessons[0])
+    enrollment_services.lesson_complete(learner=enrollment.learner, lesson_id=lessons[0].pk)
     ping = enqueue(ping_task, note="still alive")
     wait_for(lambda: TaskResult.objects.filter(task_id=ping.task_id, status="SUCCESS").exists(), message="ping")
     wait_for(lambda: Enrollment.objects.filter(pk=enrollment.pk, progress_percent=50).exists(), message="the sync")
@@ -199,7 +199,7 @@ def test_database_connection_killed_mid_task_is_retried_without_partial_state(po
     fault_worker()
     enrollment, lessons = _enrollment_with_lessons(2)
     with RowLock(Enrollment.objects.filter(pk=enrollment.pk)):
-        enrollment_services.lesson_complete(learner=enrollment.learner, lesson=lessons[0])
+        enrollment_services.lesson_complete(learner=enrollment.learner, lesson_id=lessons[0].pk)
         job = _job_for("enrollments.sync_progress", enrollment_id=enrollment.pk)
         backends = wait_for(waiting_backends, message="the sync blocked inside its transaction")
         with connection.cursor() as cursor:
@@ -224,7 +224,7 @@ def test_broker_restarted_with_messages_queued_processes_every_message(fault_wor
     enrollment, lessons = _enrollment_with_lessons(4)
     jobs = [enqueue(ping_task, note=f"queued-{i}") for i in range(20)]
     for lesson in lessons:
-        enrollment_services.lesson_complete(learner=enrollment.learner, lesson=lesson)
+        enrollment_services.lesson_complete(learner=enrollment.learner, lesson_id=lesson.pk)
     assert all(Job.objects.get(pk=j.pk).publish_state == "published" for j in jobs)
 
     broker.stop()

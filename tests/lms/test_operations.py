@@ -174,7 +174,7 @@ def _make_rows(n: int) -> None:
     for _ in range(n):
         enrollment = EnrollmentFactory()
         lesson = LessonFactory(course=enrollment.course)
-        enrollment_services.lesson_complete(learner=enrollment.learner, lesson=lesson)
+        enrollment_services.lesson_complete(learner=enrollment.learner, lesson_id=lesson.pk)
         enrollment_services.enrollment_sync_progress(enrollment_id=enrollment.pk)
         certificate_services.certificate_issue(enrollment_id=enrollment.pk)
         email_send(kind="welcome", object_id=enrollment.learner_id)

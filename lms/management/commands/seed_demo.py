@@ -193,7 +193,7 @@ class Command(BaseCommand):
             _enrollment, was_created = enrollment_create(learner=learner, course=course)
             note(f"enrollment of {learner.email} in {course.slug}", was_created)
             first_lesson = course.lessons.order_by("position", "id").first()
-            _, was_created = lesson_complete(learner=learner, lesson=first_lesson)
+            _, was_created = lesson_complete(learner=learner, lesson_id=first_lesson.pk)
             note(f"completion of {course.slug}/{first_lesson.slug} by {learner.email}", was_created)
 
         self.stdout.write(f"Created {len(created)}, found {len(found)} existing.")
