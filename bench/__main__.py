@@ -106,9 +106,11 @@ def _run_all(sizes, only: set[str], run) -> list[tuple[str, str]]:
     if only & {"P1", "P2"}:
         web_on = procs.Gunicorn("web-enqueue")
         web_off = procs.Gunicorn("web-no-enqueue", app="bench.wsgi_no_enqueue:application")
-        procs.start_all(web_on, *([web_off] if "P1" in only else []))
-        attempt("P1", web.p1_enqueue_cost, sizes, web_on, web_off)
+        web_row = procs.Gunicorn("web-job-row-only", app="bench.wsgi_job_row_only:application")
+        procs.start_all(web_on, *([web_off, web_row] if "P1" in only else []))
+        attempt("P1", web.p1_enqueue_cost, sizes, web_on, web_off, web_row)
         web_off.stop()
+        web_row.stop()
 
     if only & {"P2", "P3"}:
         environment.purge_queues()
