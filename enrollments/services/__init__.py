@@ -264,7 +264,9 @@ def course_recompute_progress(*, course_id: int, batch_size: int = RECOMPUTE_BAT
         LessonCompletion.objects.filter(enrollment_id=OuterRef("pk"), lesson_id__in=published_ids)
         .order_by()
         .values("enrollment_id")
-        .annotate(n=Count("id"))
+        # COUNT(*), not COUNT(id): the count then reads only the (enrollment, lesson) unique index, never
+        # the table (an index-only scan; 2.0 s -> 1.4 s for 100k enrollments, P4 in docs/performance.md).
+        .annotate(n=Count("*"))
         .values("n"),
         output_field=IntegerField(),
     )
