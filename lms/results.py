@@ -19,6 +19,8 @@ from django.utils import timezone
 from django_celery_results.backends.database import DatabaseBackend
 from django_celery_results.models import TaskResult
 
+from lms.db import prepared_cursor
+
 # Written by every state; task_id (unique) is the conflict target.
 _COLUMNS = (
     "task_id",
@@ -89,6 +91,6 @@ class ResultBackend(DatabaseBackend):
         connection = connections[alias]
         drop_if_broken(connection)
         params = [TaskResult._meta.get_field(name).get_db_prep_value(values[name], connection) for name in _INSERTED]
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(_upsert_sql(alias, started=status == states.STARTED), params)
         return result

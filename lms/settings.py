@@ -105,6 +105,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------
 # Unset DATABASE_URL means the embedded default: a SQLite file under var/.
+# The worker's hottest statements are prepared once per connection (lms/db.py). Off only behind a
+# transaction-pooling PgBouncer older than 1.21, which cannot keep a prepared statement between transactions.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DATABASES = {"default": _env_url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}", env.db_url_config)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker processes share the file: WAL lets readers run beside a writer, IMMEDIATE takes the
@@ -119,6 +122,10 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    if DATABASE_PREPARED_STATEMENTS:
+        # psycopg prepares nothing while this is None (Django's default); only lms.db.prepared_cursor's
+        # statements are prepared, since Django's own cursors bind on the client and never prepare.
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils import timezone
 from courses.models import Course, Lesson
 from enrollments.models import CourseStats, Enrollment, LessonCompletion
 from enrollments.signals import enrollment_completed, enrollment_created, enrollment_reopened, lesson_completed
+from lms.db import prepared_cursor
 from lms.tasks import enqueue
 
 # Triggers within this window collapse into one course-wide recompute.
@@ -202,7 +203,7 @@ def enrollment_sync_progress(*, enrollment_id: int) -> ProgressSync | None:
         "active": Enrollment.Status.ACTIVE,
         "completed": Enrollment.Status.COMPLETED,
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         if fast is not None:
             cursor.execute(fast, params)
             if row := cursor.fetchone():
