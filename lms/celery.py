@@ -57,7 +57,7 @@ def _job_context(task_id=None, task=None, **kwargs) -> None:
     from django.db import connections
 
     from lms.context import current_trigger
-    from lms.results import drop_if_broken
+    from lms.db import drop_if_broken
 
     # Jobs this task queues name it as their trigger.
     current_trigger.set(f"task:{task.name}[{(task_id or '')[:8]}]")

@@ -1,4 +1,4 @@
-"""Prepared statements for the few raw SQL statements a worker runs for nearly every task."""
+"""Database connection helpers for the worker's hot path: prepared statements, broken connections."""
 
 import functools
 from contextlib import contextmanager
@@ -24,9 +24,20 @@ def prepared_cursor(connection):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and settings.DATABASE_PREPARED_STATEMENTS:
             cursor.cursor.close()
-            cursor.cursor = _prepared_cursor_class()(connection.connection)
-            cursor.cursor.django_connection = connection
+            cursor.cursor = _prepared_cursor_class()(connection)
         yield cursor
+
+
+def drop_if_broken(connection) -> None:
+    """Close a connection that a failed statement left unusable, so the next query reconnects.
+
+    Django does this at the start and end of each request; Celery's fixup, once connections are reused
+    across tasks (CELERY_DB_REUSE_MAX), only every so many tasks. Without it, a task whose connection was
+    killed outside a transaction could not even store its RETRY or FAILURE state. Costs nothing unless an
+    error occurred on the connection; never touches one inside a transaction.
+    """
+    if connection.connection is not None and connection.errors_occurred and not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
 
 
 class _LoggedQuery:
@@ -49,7 +60,9 @@ def _prepared_cursor_class():
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     class PreparedCursor(ServerBindingCursor):
-        django_connection = None
+        def __init__(self, django_connection):
+            super().__init__(django_connection.connection)
+            self.django_connection = django_connection
 
         def execute(self, query, params=None, *, prepare=None, **kwargs):
             result = super().execute(query, params, prepare=True if prepare is None else prepare, **kwargs)

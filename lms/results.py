@@ -19,7 +19,7 @@ from django.utils import timezone
 from django_celery_results.backends.database import DatabaseBackend
 from django_celery_results.models import TaskResult
 
-from lms.db import prepared_cursor
+from lms.db import drop_if_broken, prepared_cursor
 
 # Written by every state; task_id (unique) is the conflict target.
 _COLUMNS = (
@@ -53,18 +53,6 @@ def _upsert_sql(alias: str, *, started: bool) -> str:
         column["task_id"], ", ".join(f"{column[c]} = EXCLUDED.{column[c]}" for c in updated)
     )
     return insert + upsert
-
-
-def drop_if_broken(connection) -> None:
-    """Close a connection that a failed statement left unusable, so the next query reconnects.
-
-    Django does this at the start and end of each request; Celery's fixup, once connections are reused
-    across tasks (CELERY_DB_REUSE_MAX), only every so many tasks. Without it, a task whose connection was
-    killed outside a transaction could not even store its RETRY or FAILURE state. Costs nothing unless an
-    error occurred on the connection; never touches one inside a transaction.
-    """
-    if connection.connection is not None and connection.errors_occurred and not connection.in_atomic_block:
-        connection.close_if_unusable_or_obsolete()
 
 
 class ResultBackend(DatabaseBackend):
