@@ -10,8 +10,10 @@ def certificate_list_for_user(*, user) -> QuerySet[Certificate]:
 
 
 def certificate_get_for_download(*, user, certificate_id: int) -> Certificate:
-    """The learner's own certificate, or any for staff; DoesNotExist otherwise (answered 404)."""
-    queryset = Certificate.objects.all() if user.is_staff else certificate_list_for_user(user=user)
+    """The learner's own certificate, or any for staff who may view certificates; DoesNotExist otherwise
+    (answered 404)."""
+    may_view_all = user.has_perm("certificates.view_certificate")
+    queryset = Certificate.objects.all() if may_view_all else certificate_list_for_user(user=user)
     return queryset.exclude(pdf="").get(pk=certificate_id)
 
 

@@ -40,11 +40,11 @@ class CourseAdmin(admin.ModelAdmin):
     def enrollment_count(self, obj) -> int:
         return obj._enrollments
 
-    @admin.action(description="Publish selected courses")
+    @admin.action(description="Publish selected courses", permissions=["change"])
     def publish(self, request, queryset):
         self.message_user(request, f"Published {queryset.update(is_published=True)} course(s).")
 
-    @admin.action(description="Unpublish selected courses")
+    @admin.action(description="Unpublish selected courses", permissions=["change"])
     def unpublish(self, request, queryset):
         self.message_user(request, f"Unpublished {queryset.update(is_published=False)} course(s).")
 

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -43,7 +44,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
             obj.progress_percent,
         )
 
-    @admin.action(description="Re-sync progress of selected enrollments (background)")
+    @admin.action(description="Re-sync progress of selected enrollments (background)", permissions=["change"])
     def sync_progress(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         for enrollment_id in ids:
@@ -71,11 +72,14 @@ class CourseStatsAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_recompute_permission(self, request) -> bool:
+        return request.user.has_perm("enrollments.recompute_coursestats")
+
     @admin.display(description="Analytics")
     def chart(self, obj):
         return format_html('<a href="{}">Chart</a>', reverse("course_analytics", kwargs={"slug": obj.course.slug}))
 
-    @admin.action(description="Recompute analytics now (background)")
+    @admin.action(description="Recompute analytics now (background)", permissions=["recompute"])
     def recompute(self, request, queryset):
         ids = list(queryset.values_list("course_id", flat=True))
         services.course_stats_request_recompute(course_ids=ids)
@@ -134,6 +138,9 @@ class ImportJobAdmin(admin.ModelAdmin):
         # View only: saving the form would write back a stale copy of a running import's progress.
         return False
 
+    def has_control_permission(self, request) -> bool:
+        return request.user.has_perm("enrollments.control_importjob")
+
     @admin.display(description="Progress")
     def progress_bar(self, obj):
         total = "…" if obj.total_rows is None else obj.total_rows
@@ -153,12 +160,12 @@ class ImportJobAdmin(admin.ModelAdmin):
         report = reverse("api-import-errors", args=[obj.pk])
         return format_html('{} · <a href="{}">Error report (CSV)</a>', page, report)
 
-    @admin.action(description="Cancel selected imports (they stop at the next chunk)")
+    @admin.action(description="Cancel selected imports (they stop at the next chunk)", permissions=["control"])
     def cancel(self, request, queryset):
         asked = sum(imports.import_cancel(import_job=job) for job in queryset)
         self.message_user(request, f"Asked {asked} import(s) to stop.")
 
-    @admin.action(description="Resume selected unfinished imports (after a lost task)")
+    @admin.action(description="Resume selected unfinished imports (after a lost task)", permissions=["control"])
     def resume(self, request, queryset):
         resumed = sum(imports.import_resume(import_job=job) for job in queryset)
         self.message_user(request, f"Queued {resumed} import run(s).")
@@ -170,7 +177,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
-            return redirect("admin:enrollments_importjob_changelist")
+            raise PermissionDenied
         if request.method == "POST":
             form, job = import_upload_form(request)
             if job is not None:
@@ -184,6 +191,6 @@ class ImportJobAdmin(admin.ModelAdmin):
             "title": "Import enrollments from a CSV file",
             "form": form,
             "opts": self.model._meta,
-            "recent": selectors.import_list()[:5],
+            "recent": selectors.import_list()[:5] if self.has_view_permission(request) else [],
         }
         return TemplateResponse(request, "enrollments/imports/admin_upload.html", context)

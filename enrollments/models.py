@@ -71,6 +71,7 @@ class CourseStats(models.Model):
 
     class Meta:
         verbose_name_plural = "course stats"
+        permissions = [("recompute_coursestats", "Can recompute course analytics")]
 
     def __str__(self) -> str:
         return f"Stats of {self.course}"
@@ -154,6 +155,7 @@ class ImportJob(models.Model):
             models.CheckConstraint(condition=~Q(status="failed") | ~Q(error=""), name="imports_failed_has_error"),
             models.CheckConstraint(condition=Q(chunk_rows__gte=1), name="imports_chunk_rows_positive"),
         ]
+        permissions = [("control_importjob", "Can cancel and resume imports")]
 
     def __str__(self) -> str:
         return f"Import #{self.pk} ({self.original_name})"

@@ -36,6 +36,17 @@ def enrollment_for_course(*, learner, course: Course) -> Enrollment | None:
     return Enrollment.objects.filter(learner=learner, course=course).first()
 
 
+def lesson_content_visible(*, user, enrollment: Enrollment | None) -> bool:
+    """Whether `user` may read the bodies of the lessons of the course `enrollment` (theirs, or None) is in.
+
+    The one rule for the lesson pages and the course API: the syllabus is public; bodies are for learners
+    with a live (not cancelled) enrollment and for staff who may view lessons (`courses.view_lesson`).
+    """
+    if enrollment is not None and enrollment.status != Enrollment.Status.CANCELLED:
+        return True
+    return bool(user.is_authenticated and user.has_perm("courses.view_lesson"))
+
+
 def completed_lesson_ids(*, enrollment: Enrollment | None) -> set[int]:
     if enrollment is None:
         return set()

@@ -1,7 +1,6 @@
 """Learner pages that combine a course with the learner's own enrollment state."""
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -15,6 +14,7 @@ from enrollments import selectors, services
 from enrollments.forms import ImportUploadForm, ImportUploadLimit
 from enrollments.models import CourseStats
 from enrollments.services import imports
+from lms.permissions import staff_permission_required
 
 
 @require_GET
@@ -26,11 +26,14 @@ def course_detail(request, slug: str):
     enrollment = selectors.enrollment_for_course(learner=request.user, course=course)
     done = selectors.completed_lesson_ids(enrollment=enrollment)
     next_lesson = next((lesson for lesson in course.published_lessons if lesson.pk not in done), None)
-    return render(
-        request,
-        "enrollments/course_detail.html",
-        {"course": course, "enrollment": enrollment, "completed_ids": done, "next_lesson": next_lesson},
-    )
+    context = {
+        "course": course,
+        "enrollment": enrollment,
+        "can_read": selectors.lesson_content_visible(user=request.user, enrollment=enrollment),
+        "completed_ids": done,
+        "next_lesson": next_lesson,
+    }
+    return render(request, "enrollments/course_detail.html", context)
 
 
 @login_required
@@ -51,7 +54,7 @@ def lesson_detail(request, course_slug: str, lesson_slug: str):
     except Lesson.DoesNotExist:
         raise Http404 from None
     enrollment = selectors.enrollment_for_course(learner=request.user, course=lesson.course)
-    if enrollment is None or enrollment.status == enrollment.Status.CANCELLED:
+    if not selectors.lesson_content_visible(user=request.user, enrollment=enrollment):
         messages.info(request, "Enroll in the course to read its lessons.")
         return redirect(lesson.course.get_absolute_url())
     previous, following = selectors.lesson_neighbours(lesson=lesson)
@@ -89,7 +92,7 @@ def dashboard(request):
     return render(request, "enrollments/dashboard.html", {"enrollments": enrollments})
 
 
-@staff_member_required
+@staff_permission_required("enrollments.recompute_coursestats")
 @require_POST
 def course_analytics_recompute(request, slug: str):
     """Staff's "recompute now": analytics of one course, in the background."""
@@ -99,7 +102,7 @@ def course_analytics_recompute(request, slug: str):
     return redirect("course_analytics", slug=course.slug)
 
 
-@staff_member_required
+@staff_permission_required("enrollments.view_coursestats")
 @require_GET
 def course_analytics(request, slug: str):
     course = get_object_or_404(Course, slug=slug)
@@ -155,7 +158,7 @@ def with_upload_limit(view):
 
 @with_upload_limit
 @csrf_protect
-@staff_member_required
+@staff_permission_required("enrollments.add_importjob")
 @require_http_methods(["GET", "POST"])
 def import_new(request):
     if request.method == "POST":
@@ -165,11 +168,11 @@ def import_new(request):
             return redirect("import_detail", pk=job.pk)
     else:
         form = ImportUploadForm()
-    recent = selectors.import_list()[:10]
+    recent = selectors.import_list()[:10] if request.user.has_perm("enrollments.view_importjob") else []
     return render(request, "enrollments/imports/new.html", {"form": form, "recent": recent})
 
 
-@staff_member_required
+@staff_permission_required("enrollments.view_importjob")
 @require_GET
 def import_detail(request, pk: int):
     job = get_object_or_404(selectors.import_list(), pk=pk)
@@ -184,7 +187,7 @@ def import_detail(request, pk: int):
     )
 
 
-@staff_member_required
+@staff_permission_required("enrollments.control_importjob")
 @require_POST
 def import_cancel(request, pk: int):
     job = get_object_or_404(selectors.import_list(), pk=pk)

@@ -2,9 +2,12 @@
 
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django_celery_beat.admin import PeriodicTaskAdmin as BasePeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 from django_celery_results.admin import TaskResultAdmin as BaseTaskResultAdmin
 from django_celery_results.models import TaskResult
 
@@ -98,6 +101,8 @@ class JobAdmin(admin.ModelAdmin):
 
     def operations_view(self, request):
         """Last 24 hours by task and state, queue lengths on the broker, and the outbox."""
+        if not request.user.has_perm("lms.view_operations"):
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "title": "Background jobs: last 24 hours",
@@ -159,3 +164,27 @@ class TaskResultAdmin(BaseTaskResultAdmin):
         if not (began and obj.date_done):
             return "-"
         return f"{(obj.date_done - began).total_seconds():.3f}s"
+
+
+def _needs_change_permission(name: str):
+    """django-celery-beat's action `name`, declaring that it needs the change permission (it declares none)."""
+    base = getattr(BasePeriodicTaskAdmin, name)
+
+    def action(self, request, queryset):
+        return base(self, request, queryset)
+
+    action.__name__ = name
+    return admin.action(description=base.short_description, permissions=["change"])(action)
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class PeriodicTaskAdmin(BasePeriodicTaskAdmin):
+    """django-celery-beat's admin; enabling, disabling or running a schedule needs change_periodictask."""
+
+    enable_tasks = _needs_change_permission("enable_tasks")
+    disable_tasks = _needs_change_permission("disable_tasks")
+    toggle_tasks = _needs_change_permission("toggle_tasks")
+    run_tasks = _needs_change_permission("run_tasks")

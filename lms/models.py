@@ -43,7 +43,10 @@ class Job(models.Model):
             models.Index(fields=["publish_state", "next_publish_at"], name="lms_job_outbox"),
             models.Index(fields=["content_type", "object_id"], name="lms_job_about"),
         ]
-        permissions = [("retry_job", "Can retry failed background jobs")]
+        permissions = [
+            ("retry_job", "Can retry failed background jobs"),
+            ("view_operations", "Can view the operations page (jobs by state, queues, outbox)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.task_id[:8]}"

@@ -1,4 +1,6 @@
-"""The staff API of bulk imports: upload (202 and the job's URL), progress, cancel, the error report."""
+"""The staff API of bulk imports: upload (202 and the job's URL), progress, cancel, the error report.
+
+Reading needs `enrollments.view_importjob`, uploading `add_importjob`, cancelling `control_importjob`."""
 
 import csv
 
@@ -8,7 +10,6 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +17,7 @@ from enrollments import selectors
 from enrollments.forms import ImportUploadLimit
 from enrollments.models import ImportJob
 from enrollments.services import imports
+from lms.permissions import ModelPermissions, has_perms
 
 
 class _Echo:
@@ -130,7 +132,7 @@ class _ImportUploadLimitMixin:
 
 
 class ImportListCreateView(_ImportUploadLimitMixin, generics.ListAPIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [ModelPermissions]
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = ImportJobSerializer
 
@@ -164,7 +166,7 @@ class ImportListCreateView(_ImportUploadLimitMixin, generics.ListAPIView):
 
 
 class ImportDetailView(generics.RetrieveAPIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [ModelPermissions]
     serializer_class = ImportJobSerializer
 
     def get_queryset(self):
@@ -172,7 +174,7 @@ class ImportDetailView(generics.RetrieveAPIView):
 
 
 class ImportCancelView(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [has_perms("enrollments.control_importjob")]
 
     @extend_schema(
         request=None,
@@ -191,7 +193,7 @@ class ImportCancelView(APIView):
 
 
 class ImportErrorReportView(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [has_perms("enrollments.view_importjob")]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="row, the row's columns, reason")})
     def get(self, request, pk: int):

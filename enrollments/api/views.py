@@ -1,12 +1,36 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courses import selectors as course_selectors
+from courses.api.serializers import CourseDetailSerializer
 from courses.models import Course
 from enrollments import selectors, services
 from enrollments.api.serializers import EnrollmentSerializer, LessonCompleteSerializer
+
+
+class CourseDetailView(generics.RetrieveAPIView):
+    """A published course and its syllabus, for anyone; the lessons' bodies only for those who may read them
+    (the same rule as the lesson pages: `lesson_content_visible`)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = CourseDetailSerializer
+
+    def get_object(self):
+        try:
+            return course_selectors.course_get_published(slug=self.kwargs["slug"])
+        except Course.DoesNotExist:
+            raise Http404 from None
+
+    def retrieve(self, request, *args, **kwargs):
+        course = self.get_object()
+        enrollment = selectors.enrollment_for_course(learner=request.user, course=course)
+        bodies = selectors.lesson_content_visible(user=request.user, enrollment=enrollment)
+        context = {**self.get_serializer_context(), "lesson_bodies": bodies}
+        return Response(self.get_serializer(course, context=context).data)
 
 
 class EnrollmentListView(generics.ListAPIView):

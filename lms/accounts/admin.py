@@ -34,3 +34,10 @@ class UserAdmin(BaseUserAdmin):
     )
     inlines = [JobInline]
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Whoever may change users (support) must not grant rights, their own included: only superusers do.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_staff", "is_superuser", "groups", "user_permissions"]
+        return readonly

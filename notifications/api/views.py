@@ -1,10 +1,13 @@
-"""Staff-only webhook API: manage endpoints, inspect deliveries. Views validate and call one service or
-selector. Non-staff get 403: these are staff tools, and that they exist is no secret."""
+"""Staff webhook API: manage endpoints, inspect deliveries. Views validate and call one service or selector.
+
+Each operation needs its model permission (`view_`/`add_`/`change_`/`delete_webhookendpoint`,
+`view_webhookdelivery`); anyone else gets 403: these are staff tools, and that they exist is no secret.
+The signing secret is shown only to those who may change the endpoint."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
-from rest_framework.permissions import IsAdminUser
 
+from lms.permissions import ModelPermissions
 from notifications import selectors
 from notifications.api.serializers import (
     WebhookDeliveryDetailSerializer,
@@ -18,13 +21,13 @@ from notifications.services import webhooks as services
 
 
 class WebhookEndpointListView(generics.ListCreateAPIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [ModelPermissions]
 
     def get_queryset(self):
         return selectors.webhook_endpoint_list()
 
     def get_serializer_class(self):
-        # The secret is shown once on create (and on retrieve), never in lists.
+        # The secret is shown on create (and on retrieve to those who may change it), never in lists.
         return WebhookEndpointDetailSerializer if self.request.method == "POST" else WebhookEndpointSerializer
 
     def perform_create(self, serializer) -> None:
@@ -32,11 +35,18 @@ class WebhookEndpointListView(generics.ListCreateAPIView):
 
 
 class WebhookEndpointDetailView(generics.RetrieveUpdateDestroyAPIView):
-    permission_classes = [IsAdminUser]
-    serializer_class = WebhookEndpointDetailSerializer
+    permission_classes = [ModelPermissions]
 
     def get_queryset(self):
         return selectors.webhook_endpoint_list()
+
+    def get_serializer_class(self):
+        # The secret signs what we send: readers (support) see the endpoint, only its editors the secret.
+        if getattr(self, "swagger_fake_view", False) or self.request.user.has_perm(
+            "notifications.change_webhookendpoint"
+        ):
+            return WebhookEndpointDetailSerializer
+        return WebhookEndpointSerializer
 
     def perform_update(self, serializer) -> None:
         serializer.instance = services.webhook_endpoint_update(
@@ -54,7 +64,7 @@ class WebhookEndpointDetailView(generics.RetrieveUpdateDestroyAPIView):
     ]
 )
 class WebhookDeliveryListView(generics.ListAPIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [ModelPermissions]
     serializer_class = WebhookDeliverySerializer
 
     def get_queryset(self):
@@ -66,7 +76,7 @@ class WebhookDeliveryListView(generics.ListAPIView):
 
 
 class WebhookDeliveryDetailView(generics.RetrieveAPIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [ModelPermissions]
     serializer_class = WebhookDeliveryDetailSerializer
 
     def get_queryset(self):

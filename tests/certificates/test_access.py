@@ -1,10 +1,9 @@
 """Who may see what: owners and staff download; anyone verifies; everyone else gets 404."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from certificates import services
-from tests.lms.factories import UserFactory
+from tests.lms.factories import UserFactory, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +28,7 @@ def test_another_learner_and_anonymous_get_404_for_the_pdf(client, certificate):
 
 
 def test_staff_may_download_any_pdf(client, certificate):
-    staff = get_user_model().objects.create_user(email="staff@example.com", password="x", is_staff=True)
+    staff = staff_with("certificates.view_certificate", email="staff@example.com")
     client.force_login(staff)
     assert client.get(f"/certificates/{certificate.pk}/pdf/").status_code == 200
 

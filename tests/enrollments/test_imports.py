@@ -16,7 +16,7 @@ from enrollments.signals import enrollments_imported
 from lms.models import Job
 from tests.courses.factories import CourseFactory
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory
+from tests.lms.factories import UserFactory, staff_with
 
 pytestmark = [pytest.mark.django_db]
 User = get_user_model()
@@ -37,9 +37,12 @@ def _remove_stored_files(db):
         job.file.delete(save=False)
 
 
+IMPORT_PERMS = ["enrollments.view_importjob", "enrollments.add_importjob", "enrollments.control_importjob"]
+
+
 @pytest.fixture
 def staff(db):
-    return UserFactory(email="staff@example.com", is_staff=True)
+    return staff_with(*IMPORT_PERMS, email="staff@example.com")
 
 
 @pytest.fixture

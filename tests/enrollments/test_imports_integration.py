@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from enrollments.models import Enrollment, ImportedEnrollment, ImportJob, ImportRowError
 from tests.conftest import WorkerProcess, purge_queues
 from tests.courses.factories import CourseFactory
-from tests.enrollments.test_imports import csv_bytes
-from tests.lms.factories import UserFactory
+from tests.enrollments.test_imports import IMPORT_PERMS, csv_bytes
+from tests.lms.factories import staff_with
 from tests.utils import wait_for
 
 pytestmark = [pytest.mark.integration]
@@ -42,7 +42,7 @@ def learners_file(rows: int, *, bad: int) -> tuple[bytes, int]:
 
 @pytest.fixture
 def staff_api(api_client):
-    api_client.force_authenticate(UserFactory(email="staff@example.com", is_staff=True))
+    api_client.force_authenticate(staff_with(*IMPORT_PERMS, email="staff@example.com"))
     return api_client
 
 

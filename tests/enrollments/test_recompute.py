@@ -10,6 +10,7 @@ from enrollments import services
 from enrollments.models import Enrollment, LessonCompletion
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory, LessonCompletionFactory
+from tests.lms.factories import staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +111,7 @@ def test_analytics_page_is_for_staff_only(client):
     learner = EnrollmentFactory(course=course).learner
     client.force_login(learner)
     assert client.get(url).status_code == 302  # to the admin login, never the numbers
-    staff = get_user_model().objects.create_user(email="staff@example.com", password="x", is_staff=True)
+    staff = staff_with("enrollments.view_coursestats", email="staff@example.com")
     client.force_login(staff)
     response = client.get(url)
     assert response.status_code == 200
@@ -121,7 +122,7 @@ def test_staff_recompute_button_queues_the_course_analytics(client, django_captu
     from lms.models import Job
 
     course = CourseFactory()
-    staff = get_user_model().objects.create_user(email="boss@example.com", password="x", is_staff=True)
+    staff = staff_with("enrollments.recompute_coursestats", email="boss@example.com")
     client.force_login(staff)
     with django_capture_on_commit_callbacks():
         response = client.post(f"/staff/courses/{course.slug}/analytics/recompute/")

@@ -37,7 +37,8 @@ def in_process_wsgi():
 
 @pytest.fixture
 def auth_header(db, in_process_wsgi):
-    staff = get_user_model().objects.create_user(email="fuzz@example.com", password="x", is_staff=True)
+    # A superuser: the fuzzer should reach every staff operation, not stop at its permission check.
+    staff = get_user_model().objects.create_superuser(email="fuzz@example.com", password="x")
     lesson = LessonFactory(course__slug="fuzz")
     EnrollmentFactory(learner=staff, course=lesson.course)
     return {"Authorization": f"Token {Token.objects.create(user=staff).key}"}

@@ -7,7 +7,7 @@ from django.test import Client
 
 from notifications.admin.webhooks import WebhookEndpointForm
 from notifications.models import WebhookDelivery, WebhookEndpoint
-from tests.lms.factories import UserFactory
+from tests.lms.factories import UserFactory, staff_with
 from tests.notifications.factories_webhooks import (
     WebhookAttemptFactory,
     WebhookDeliveryFactory,
@@ -24,6 +24,13 @@ UNSAFE_URLS = [
     "http://169.254.169.254/latest/meta-data/",
     "http://[::1]/hook",
     "https://internal.example/hook",
+]
+WEBHOOK_PERMS = [
+    "notifications.view_webhookendpoint",
+    "notifications.add_webhookendpoint",
+    "notifications.change_webhookendpoint",
+    "notifications.delete_webhookendpoint",
+    "notifications.view_webhookdelivery",
 ]
 REAL_GETADDRINFO = socket.getaddrinfo
 PUBLIC_URL = "https://93.184.216.34/hooks"  # an IP literal: no DNS needed
@@ -43,7 +50,7 @@ def no_loopback(settings, monkeypatch):
 
 @pytest.fixture
 def staff_client(api_client):
-    api_client.force_authenticate(UserFactory(is_staff=True))
+    api_client.force_authenticate(staff_with(*WEBHOOK_PERMS))
     return api_client
 
 
