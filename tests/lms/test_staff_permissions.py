@@ -1,0 +1,212 @@
+"""Least privilege for staff: every staff API operation and page needs its own permission.
+
+One row per surface. Each is tried as staff with no permission (refused, nothing written), as view-only
+staff (every `view_*` permission: reads work, writes are refused), and with exactly the permission the
+row names (works). A new staff URL fails `test_every_staff_url_has_a_row` until it gets a row here.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+
+from certificates import services as certificate_services
+from enrollments import services as enrollment_services
+from enrollments.models import ImportJob
+from enrollments.services import imports
+from lms.models import Job
+from notifications.models import WebhookEndpoint
+from tests.certificates.conftest import completed_enrollment  # noqa: F401 - fixture
+from tests.lms.factories import grant, staff_with
+from tests.notifications.factories_webhooks import WebhookDeliveryFactory, WebhookEndpointFactory
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_URL = "https://93.184.216.34/hooks"  # an IP literal: the SSRF check needs no DNS
+
+
+def csv_upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("learners.csv", b"email,full_name,course\nann@example.org,Ann,python-101\n", "text/csv")
+
+
+@dataclass(frozen=True)
+class Surface:
+    method: str
+    url: str  # formatted with the ids of the `objects` fixture
+    perm: str  # exactly what it needs
+    reads: bool  # a read: view-only staff may use it
+    ok: int = 200
+    denied: int = 403  # 404 where even existence is private
+    data: Callable[[], dict] = field(default=dict)
+    format: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.url}"
+
+
+SURFACES = [
+    # The webhook API
+    Surface("get", "/api/webhooks/endpoints/", "notifications.view_webhookendpoint", reads=True),
+    Surface(
+        "post",
+        "/api/webhooks/endpoints/",
+        "notifications.add_webhookendpoint",
+        reads=False,
+        ok=201,
+        data=lambda: {"url": PUBLIC_URL},
+        format="json",
+    ),
+    Surface("get", "/api/webhooks/endpoints/{endpoint}/", "notifications.view_webhookendpoint", reads=True),
+    Surface(
+        "patch",
+        "/api/webhooks/endpoints/{endpoint}/",
+        "notifications.change_webhookendpoint",
+        reads=False,
+        data=lambda: {"description": "Changed"},
+        format="json",
+    ),
+    Surface("delete", "/api/webhooks/endpoints/{endpoint}/", "notifications.delete_webhookendpoint", False, ok=204),
+    Surface("get", "/api/webhooks/deliveries/", "notifications.view_webhookdelivery", reads=True),
+    Surface("get", "/api/webhooks/deliveries/{delivery}/", "notifications.view_webhookdelivery", reads=True),
+    # The imports API
+    Surface("get", "/api/imports/", "enrollments.view_importjob", reads=True),
+    Surface(
+        "post",
+        "/api/imports/",
+        "enrollments.add_importjob",
+        reads=False,
+        ok=202,
+        data=lambda: {"file": csv_upload()},
+        format="multipart",
+    ),
+    Surface("get", "/api/imports/{job}/", "enrollments.view_importjob", reads=True),
+    Surface("post", "/api/imports/{job}/cancel/", "enrollments.control_importjob", reads=False, ok=202),
+    Surface("get", "/api/imports/{job}/errors.csv", "enrollments.view_importjob", reads=True),
+    # Certificates of others: staff who may view certificates; for anyone else they do not exist
+    Surface("get", "/api/certificates/{certificate}/pdf/", "certificates.view_certificate", True, denied=404),
+    Surface("get", "/certificates/{certificate}/pdf/", "certificates.view_certificate", True, denied=404),
+    # Staff pages
+    Surface("get", "/staff/courses/{course}/analytics/", "enrollments.view_coursestats", reads=True),
+    Surface("post", "/staff/courses/{course}/analytics/recompute/", "enrollments.recompute_coursestats", False, ok=302),
+    Surface("get", "/staff/imports/new/", "enrollments.add_importjob", reads=False),
+    Surface(
+        "post", "/staff/imports/new/", "enrollments.add_importjob", False, ok=302, data=lambda: {"file": csv_upload()}
+    ),
+    Surface("get", "/staff/imports/{job}/", "enrollments.view_importjob", reads=True),
+    Surface("post", "/staff/imports/{job}/cancel/", "enrollments.control_importjob", reads=False, ok=302),
+    # Pages of our own in the admin
+    Surface("get", "/admin/lms/job/operations/", "lms.view_operations", reads=True),
+    Surface("get", "/admin/enrollments/importjob/add/", "enrollments.add_importjob", reads=False),
+    Surface(
+        "post",
+        "/admin/enrollments/importjob/add/",
+        "enrollments.add_importjob",
+        reads=False,
+        ok=302,
+        data=lambda: {"file": csv_upload()},
+    ),
+]
+
+
+@pytest.fixture
+def objects(completed_enrollment):  # noqa: F811 - the imported fixture
+    """One of everything a staff surface is about; `course` is the learner's, the certificate too."""
+    enrollment = completed_enrollment
+    enrollment_services.course_stats_recompute(course_id=enrollment.course_id)
+    job = imports.import_start(upload=csv_upload(), uploaded_by=None, send_welcome=False)
+    certificate = certificate_services.certificate_issue(enrollment_id=enrollment.pk)
+    endpoint = WebhookEndpointFactory()
+    delivery = WebhookDeliveryFactory(endpoint=endpoint, event__enrollment=enrollment)
+    return {
+        "course": enrollment.course.slug,
+        "job": job.pk,
+        "certificate": certificate.pk,
+        "endpoint": endpoint.pk,
+        "delivery": delivery.pk,
+        "learner": enrollment.learner.email,
+    }
+
+
+def written() -> tuple:
+    """What the writes of the table change."""
+    return (
+        list(WebhookEndpoint.objects.order_by("pk").values_list("pk", "description", "url")),
+        list(ImportJob.objects.order_by("pk").values_list("pk", "cancel_requested_at")),
+        Job.objects.count(),
+    )
+
+
+def call(api_client, user, surface: Surface, objects: dict):
+    api_client.force_login(user)
+    kwargs = {"format": surface.format} if surface.format else {}
+    return getattr(api_client, surface.method)(surface.url.format(**objects), surface.data(), **kwargs)
+
+
+def view_only_staff():
+    user = staff_with(email="viewer@example.com")
+    codenames = Permission.objects.filter(codename__startswith="view_").select_related("content_type")
+    return grant(user, *(f"{p.content_type.app_label}.{p.codename}" for p in codenames))
+
+
+@pytest.mark.parametrize("surface", SURFACES, ids=str)
+def test_staff_without_permissions_is_refused_and_nothing_changes(api_client, objects, surface):
+    before = written()
+    response = call(api_client, staff_with(email="nobody@example.com"), surface, objects)
+    assert response.status_code == surface.denied
+    assert written() == before
+    assert objects["learner"] not in response.content.decode(errors="replace")  # deliveries carry emails
+
+
+@pytest.mark.parametrize("surface", SURFACES, ids=str)
+def test_view_only_staff_may_read_but_not_change(api_client, objects, surface):
+    before = written()
+    response = call(api_client, view_only_staff(), surface, objects)
+    if surface.reads:
+        assert response.status_code == surface.ok
+    else:
+        assert response.status_code == surface.denied
+        assert written() == before
+
+
+@pytest.mark.parametrize("surface", SURFACES, ids=str)
+def test_the_named_permission_alone_is_enough(api_client, objects, surface):
+    response = call(api_client, staff_with(surface.perm, email="exact@example.com"), surface, objects)
+    assert response.status_code == surface.ok
+
+
+def test_a_webhook_endpoint_s_secret_is_shown_only_to_those_who_may_change_it(api_client, objects):
+    url = f"/api/webhooks/endpoints/{objects['endpoint']}/"
+    api_client.force_login(staff_with("notifications.view_webhookendpoint", email="support@example.com"))
+    body = api_client.get(url).json()
+    assert body["url"] and "secret" not in body
+    integrator = staff_with(
+        "notifications.view_webhookendpoint", "notifications.change_webhookendpoint", email="integrator@example.com"
+    )
+    api_client.force_login(integrator)
+    assert api_client.get(url).json()["secret"] == WebhookEndpoint.objects.get().secret
+
+
+def _staff_routes(resolver: URLResolver = None, prefix: str = ""):
+    """(route, url name) of every URL pattern outside Django's own admin views."""
+    for pattern in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _staff_routes(pattern, route)
+        elif isinstance(pattern, URLPattern):
+            yield route, pattern.name
+
+
+STAFF_ROUTE_PREFIXES = ("api/webhooks/", "api/imports/", "staff/")
+OWN_ADMIN_VIEWS = {"lms_operations", "enrollments_importjob_add"}
+
+
+def test_every_staff_url_has_a_row():
+    sample = {"course": "python-101", "job": 1, "certificate": 1, "endpoint": 1, "delivery": 1}
+    covered = {resolve(s.url.format(**sample)).url_name for s in SURFACES}
+    staff_names = {
+        name for route, name in _staff_routes() if route.startswith(STAFF_ROUTE_PREFIXES) or name in OWN_ADMIN_VIEWS
+    }
+    assert staff_names and staff_names <= covered, f"staff URLs without a row: {sorted(staff_names - covered)}"
