@@ -79,7 +79,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = ["url", "description", "event_types", "is_active"]
-        return fields if obj is None else [*fields, *self.readonly_fields]
+        if obj is None:
+            return fields
+        # The secret is for those who may change the endpoint (as in the API), not for every reader.
+        shown = [f for f in self.readonly_fields if f != "secret" or self.has_change_permission(request, obj)]
+        return [*fields, *shown]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []

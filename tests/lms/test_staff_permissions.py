@@ -210,3 +210,33 @@ def test_every_staff_url_has_a_row():
         name for route, name in _staff_routes() if route.startswith(STAFF_ROUTE_PREFIXES) or name in OWN_ADMIN_VIEWS
     }
     assert staff_names and staff_names <= covered, f"staff URLs without a row: {sorted(staff_names - covered)}"
+
+
+def test_the_endpoint_admin_page_shows_the_secret_only_to_those_who_may_change_it(client, objects):
+    endpoint = WebhookEndpoint.objects.get()
+    url = f"/admin/notifications/webhookendpoint/{endpoint.pk}/change/"
+    client.force_login(view_only_staff())
+    page = client.get(url).content.decode()
+    assert endpoint.url in page and endpoint.secret not in page
+    client.force_login(staff_with("notifications.change_webhookendpoint", email="integrator@example.com"))
+    assert endpoint.secret in client.get(url).content.decode()
+
+
+def test_staff_who_may_change_users_cannot_grant_rights_their_own_included(client):
+    support = staff_with("accounts.view_user", "accounts.change_user", email="support@example.com")
+    client.force_login(support)
+    form = {
+        "email": support.email,
+        "full_name": "Promoted",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "user_permissions": [Permission.objects.get(codename="add_webhookendpoint").pk],
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    response = client.post(f"/admin/accounts/user/{support.pk}/change/", form)
+    assert response.status_code == 302  # saved: the profile may change
+    support.refresh_from_db()
+    assert support.full_name == "Promoted"
+    assert not support.is_superuser and not support.user_permissions.filter(codename="add_webhookendpoint").exists()
