@@ -11,6 +11,7 @@ from datetime import timedelta
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
@@ -116,7 +117,13 @@ def _messages_for(kind: str, object_id: int) -> list[Message]:
         if endpoint is None:
             return []
         admin_url = _url(reverse("admin:notifications_webhookendpoint_change", args=[endpoint.pk]))
-        staff = User.objects.filter(is_staff=True, is_active=True).order_by("pk")
+        # Those who can act on it (and may see the endpoint), not every staff user.
+        staff = (
+            ModelBackend()
+            .with_perm("notifications.change_webhookendpoint", is_active=True, include_superusers=True)
+            .filter(is_staff=True)
+            .order_by("pk")
+        )
         return [
             Message(recipient=u.email, about=endpoint, user=u, context={"endpoint": endpoint, "admin_url": admin_url})
             for u in staff

@@ -20,7 +20,7 @@ from enrollments.services import imports
 from lms.models import Job
 from notifications.models import WebhookEndpoint
 from tests.certificates.conftest import completed_enrollment  # noqa: F401 - fixture
-from tests.lms.factories import grant, staff_with
+from tests.lms.factories import UserFactory, grant, staff_with
 from tests.notifications.factories_webhooks import WebhookDeliveryFactory, WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +240,15 @@ def test_staff_who_may_change_users_cannot_grant_rights_their_own_included(clien
     support.refresh_from_db()
     assert support.full_name == "Promoted"
     assert not support.is_superuser and not support.user_permissions.filter(codename="add_webhookendpoint").exists()
+
+
+def test_a_disabled_endpoint_is_mailed_only_to_staff_who_may_change_endpoints():
+    from notifications.services.email import email_send
+
+    endpoint = WebhookEndpointFactory()
+    integrator = staff_with("notifications.change_webhookendpoint", email="integrator@example.com")
+    staff_with("notifications.view_webhookdelivery", email="support@example.com")
+    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+
+    sent = email_send(kind="webhook_endpoint_disabled", object_id=endpoint.pk, nonce="now")
+    assert sorted(n.recipient for n in sent) == sorted([integrator.email, root.email])

@@ -12,7 +12,7 @@ from notifications.models import Notification, WebhookDelivery, WebhookEndpoint,
 from notifications.services.webhooks import webhook_endpoint_create
 from notifications.tasks import webhook_deliver_task, webhook_event_fanout_task, webhook_retry_due_task
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory
+from tests.lms.factories import staff_with
 from tests.notifications.webhook_receiver import Reply, receiver_fixture  # noqa: F401 - the `receiver` fixture
 from tests.utils import wait_for
 
@@ -71,7 +71,7 @@ def test_a_receiver_failing_twice_gets_three_attempts_with_the_same_webhook_id(w
 
 
 def test_410_gone_disables_the_endpoint_and_emails_staff(worker, receiver):
-    staff = UserFactory(is_staff=True)
+    staff = staff_with("notifications.change_webhookendpoint")
     receiver.reply(Reply(status=410, body=b"gone"))
     endpoint = webhook_endpoint_create(url=receiver.url)
     enrollment = EnrollmentFactory()
