@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from courses import selectors as course_selectors
 from courses.models import Course, Lesson
@@ -17,7 +17,7 @@ from enrollments.models import CourseStats
 from enrollments.services import imports
 
 
-@require_GET
+@require_safe
 def course_detail(request, slug: str):
     try:
         course = course_selectors.course_get_published(slug=slug)
@@ -44,7 +44,7 @@ def course_enroll(request, slug: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def lesson_detail(request, course_slug: str, lesson_slug: str):
     try:
         lesson = course_selectors.lesson_get_visible(course_slug=course_slug, lesson_slug=lesson_slug)
@@ -83,7 +83,7 @@ def lesson_complete(request, pk: int):
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard(request):
     enrollments = selectors.enrollment_list_for_learner(learner=request.user)
     return render(request, "enrollments/dashboard.html", {"enrollments": enrollments})
@@ -100,7 +100,7 @@ def course_analytics_recompute(request, slug: str):
 
 
 @staff_member_required
-@require_GET
+@require_safe
 def course_analytics(request, slug: str):
     course = get_object_or_404(Course, slug=slug)
     stats = CourseStats.objects.filter(course=course).first()
@@ -156,7 +156,7 @@ def with_upload_limit(view):
 @with_upload_limit
 @csrf_protect
 @staff_member_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def import_new(request):
     if request.method == "POST":
         form, job = import_upload_form(request)
@@ -170,7 +170,7 @@ def import_new(request):
 
 
 @staff_member_required
-@require_GET
+@require_safe
 def import_detail(request, pk: int):
     job = get_object_or_404(selectors.import_list(), pk=pk)
     return render(

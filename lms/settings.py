@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "anymail",
     "django_ratelimit",
+    "csp",
     "lms.accounts",
     "lms",
     "courses",
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -170,6 +172,27 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]  # load balancers probe over plain HTTP
 X_FRAME_OPTIONS = "DENY"
+# Refused CSRF checks answer JSON under /api/ and Django's page elsewhere.
+CSRF_FAILURE_VIEW = "lms.views.csrf_failure"
+# Content-Security-Policy on every response (django-csp). Scripts only from our own origin (no inline
+# script anywhere: page scripts are static files, Swagger UI loads its init script from its own URL).
+# Inline styles stay allowed: progress bars set their width in a style attribute, and Swagger UI and
+# Redoc inject <style> elements; CSS cannot run script, so this costs little of the policy's value.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Email ----------------------------------------------------------------------------------------
 # EMAIL_BACKEND picks the provider: anymail's backends in production (e.g.
@@ -193,6 +216,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "lms.api.Pagination",
+    # JSON nested deeper than lms.api.JSON_MAX_DEPTH is a 400, never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "lms.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -315,7 +344,6 @@ RATELIMIT_VIEW = "lms.views.rate_limited"
 # are Redis INCR, atomic as the library needs.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 CERTIFICATE_VERIFY_RATE = env.str("CERTIFICATE_VERIFY_RATE", default="30/m")
-RATELIMIT_VIEW = "lms.views.rate_limited"
 
 # --- Bulk enrollment imports ----------------------------------------------------------------------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
