@@ -12,6 +12,7 @@ from lms.accounts.api import views as account_api
 api_patterns = [
     path("auth/register/", account_api.RegisterView.as_view(), name="api-register"),
     path("auth/token/", account_api.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", account_api.LogoutView.as_view(), name="api-logout"),
     path("auth/me/", account_api.MeView.as_view(), name="api-me"),
     path("courses/", course_api.CourseListView.as_view(), name="api-course-list"),
     path("courses/<slug:slug>/", course_api.CourseDetailView.as_view(), name="api-course-detail"),

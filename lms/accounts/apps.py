@@ -7,8 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_login_failed
+        from django.contrib.auth.signals import user_logged_out, user_login_failed
 
         from lms.accounts import receivers
 
         user_login_failed.connect(receivers.on_user_login_failed, dispatch_uid="accounts-login-failed-limit")
+        user_logged_out.connect(receivers.on_user_logged_out, dispatch_uid="accounts-logout-revoke-tokens")

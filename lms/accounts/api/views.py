@@ -1,5 +1,5 @@
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled
@@ -52,6 +52,15 @@ class TokenView(AnonymousAuthView):
             )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+
+class LogoutView(APIView):
+    """Ends API access: deletes the account's token (sessions log out through /accounts/logout/)."""
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="The token no longer works.")})
+    def post(self, request):
+        services.user_tokens_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):
