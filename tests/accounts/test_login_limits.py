@@ -149,3 +149,12 @@ def test_behind_one_trusted_proxy_the_address_it_saw_is_the_client(client, setti
         "/accounts/login/", {"username": users[11].email, "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.8"
     )
     assert locked.status_code == 429 and other_client.status_code == 302
+
+
+def test_login_still_works_when_the_rate_limit_store_is_down(client, learner, settings, low_limits):
+    from django.test import override_settings
+
+    down = {**settings.CACHES["ratelimit"], "LOCATION": "redis://127.0.0.1:1/0"}  # nothing listens there
+    with override_settings(CACHES={**settings.CACHES, "ratelimit": down}):
+        assert page_login(client, learner.email, "wrong").status_code == 200
+        assert page_login(client, learner.email, PASSWORD).status_code == 302
