@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from certificates import selectors
@@ -37,7 +37,7 @@ def serve_pdf(certificate: Certificate) -> FileResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def certificate_detail(request, pk: int):
     try:
         certificate = selectors.certificate_list_for_user(user=request.user).get(pk=pk)
@@ -46,7 +46,7 @@ def certificate_detail(request, pk: int):
     return render(request, "certificates/detail.html", {"certificate": certificate})
 
 
-@require_GET
+@require_safe
 def certificate_download(request, pk: int):
     # Anonymous visitors get the same 404 as other learners: existence itself is private.
     if not request.user.is_authenticated:
@@ -59,7 +59,7 @@ def certificate_download(request, pk: int):
 
 
 @ratelimit(key="ip", rate=verify_rate, block=True)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def certificate_verify_form(request):
     form = VerifyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -68,7 +68,7 @@ def certificate_verify_form(request):
 
 
 @ratelimit(key="ip", rate=verify_rate, block=True)
-@require_GET
+@require_safe
 def certificate_verify(request, code: str):
     try:
         certificate = selectors.certificate_get_by_code(code=code)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from courses import selectors as course_selectors
 from courses.models import Course, Lesson
@@ -17,7 +17,7 @@ from enrollments.services import imports
 from lms.permissions import staff_permission_required
 
 
-@require_GET
+@require_safe
 def course_detail(request, slug: str):
     try:
         course = course_selectors.course_get_published(slug=slug)
@@ -47,7 +47,7 @@ def course_enroll(request, slug: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def lesson_detail(request, course_slug: str, lesson_slug: str):
     try:
         lesson = course_selectors.lesson_get_visible(course_slug=course_slug, lesson_slug=lesson_slug)
@@ -86,7 +86,7 @@ def lesson_complete(request, pk: int):
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard(request):
     enrollments = selectors.enrollment_list_for_learner(learner=request.user)
     return render(request, "enrollments/dashboard.html", {"enrollments": enrollments})
@@ -103,7 +103,7 @@ def course_analytics_recompute(request, slug: str):
 
 
 @staff_permission_required("enrollments.view_coursestats")
-@require_GET
+@require_safe
 def course_analytics(request, slug: str):
     course = get_object_or_404(Course, slug=slug)
     stats = CourseStats.objects.filter(course=course).first()
@@ -159,7 +159,7 @@ def with_upload_limit(view):
 @with_upload_limit
 @csrf_protect
 @staff_permission_required("enrollments.add_importjob")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def import_new(request):
     if request.method == "POST":
         form, job = import_upload_form(request)
@@ -173,7 +173,7 @@ def import_new(request):
 
 
 @staff_permission_required("enrollments.view_importjob")
-@require_GET
+@require_safe
 def import_detail(request, pk: int):
     job = get_object_or_404(selectors.import_list(), pk=pk)
     return render(

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "anymail",
     "django_ratelimit",
+    "csp",
     "lms.accounts",
     "lms",
     "courses",
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,6 +135,12 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
+# The limit backend comes first: it refuses every attempt while the account or the address is locked out
+# (lms/accounts/limits.py, docs/security.md); ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "lms.accounts.backends.LoginLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -170,6 +178,31 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]  # load balancers probe over plain HTTP
 X_FRAME_OPTIONS = "DENY"
+# Refused CSRF checks answer JSON under /api/ and Django's page elsewhere.
+CSRF_FAILURE_VIEW = "lms.views.csrf_failure"
+# How many reverse proxies (load balancers) in front of the app append to X-Forwarded-For. 0: the client
+# is REMOTE_ADDR and the header is ignored, since a client can write any value into it. lms.http.client_ip
+# (page rate limits, login limits) and DRF's throttles (REST_FRAMEWORK["NUM_PROXIES"]) both follow it.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Content-Security-Policy on every response (django-csp). Scripts only from our own origin (no inline
+# script anywhere: page scripts are static files, Swagger UI loads its init script from its own URL).
+# Inline styles stay allowed: progress bars set their width in a style attribute, and Swagger UI and
+# Redoc inject <style> elements; CSS cannot run script, so this costs little of the policy's value.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Email ----------------------------------------------------------------------------------------
 # EMAIL_BACKEND picks the provider: anymail's backends in production (e.g.
@@ -193,6 +226,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "lms.api.Pagination",
+    # JSON nested deeper than lms.api.JSON_MAX_DEPTH is a 400, never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "lms.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -203,6 +242,8 @@ REST_FRAMEWORK = {
         "auth": env.str("THROTTLE_AUTH", default="20/min"),
         "verify": env.str("THROTTLE_VERIFY", default="30/min"),
     },
+    # Throttles count per user, or per client address as lms.http.client_ip finds it (see NUM_PROXIES).
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "lms.api.exception_handler",
 }
@@ -309,13 +350,22 @@ CACHES = {
     },
 }
 RATELIMIT_USE_CACHE = "ratelimit"
+# key="ip" in every page rate limit means the address lms.http.client_ip trusts, never a client header.
+RATELIMIT_IP_META_KEY = "lms.http.client_ip"
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "lms.views.rate_limited"
 # django-ratelimit 4.1 predates Django's built-in Redis backend and warns about it, but its increments
 # are Redis INCR, atomic as the library needs.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 CERTIFICATE_VERIFY_RATE = env.str("CERTIFICATE_VERIFY_RATE", default="30/m")
-RATELIMIT_VIEW = "lms.views.rate_limited"
+# Guessing limits (lms/accounts/limits.py, docs/security.md), as django-ratelimit rates "count/period"
+# with s, m, h or d periods (e.g. 5/15m). Failed logins (page, admin, API token) per account and per
+# address; accounts created per address; password reset requests per email address and per address.
+LOGIN_LIMIT_PER_ACCOUNT = env.str("LOGIN_LIMIT_PER_ACCOUNT", default="5/15m")
+LOGIN_LIMIT_PER_ADDRESS = env.str("LOGIN_LIMIT_PER_ADDRESS", default="20/15m")
+SIGNUP_LIMIT_PER_ADDRESS = env.str("SIGNUP_LIMIT_PER_ADDRESS", default="5/h")
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.str("PASSWORD_RESET_LIMIT_PER_ACCOUNT", default="3/h")
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.str("PASSWORD_RESET_LIMIT_PER_ADDRESS", default="10/h")
 
 # --- Bulk enrollment imports ----------------------------------------------------------------------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)

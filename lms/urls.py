@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certificates.api import views as certificate_api
 from courses import views as course_views
@@ -12,6 +12,7 @@ from lms.accounts.api import views as account_api
 api_patterns = [
     path("auth/register/", account_api.RegisterView.as_view(), name="api-register"),
     path("auth/token/", account_api.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", account_api.LogoutView.as_view(), name="api-logout"),
     path("auth/me/", account_api.MeView.as_view(), name="api-me"),
     path("courses/", course_api.CourseListView.as_view(), name="api-course-list"),
     path("courses/<slug:slug>/", enrollment_api.CourseDetailView.as_view(), name="api-course-detail"),
@@ -30,7 +31,8 @@ api_patterns = [
     path("webhooks/", include("notifications.api.urls")),
     path("imports/", include("enrollments.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's init script from its own URL: no inline script under the CSP.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]
 
@@ -45,3 +47,9 @@ urlpatterns = [
     path("", include("certificates.urls")),
     path("api/", include(api_patterns)),
 ]
+
+# Errors answer JSON under /api/ (docs/api.md: every API error is JSON) and Django's pages elsewhere.
+handler400 = "lms.views.bad_request"
+handler403 = "lms.views.permission_denied"
+handler404 = "lms.views.page_not_found"
+handler500 = "lms.views.server_error"

@@ -1,12 +1,15 @@
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from lms.startup import check_broker, check_database
 
+API_PREFIX = "/api/"
 
-@require_GET
+
+@require_safe
 def home(request):
     if request.user.is_authenticated:
         return redirect("dashboard")
@@ -14,7 +17,7 @@ def home(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """200 when the database and the broker answer; 503 naming the one that does not."""
     problems = {name: problem for name, problem in (("database", check_database()), ("broker", check_broker(1.0)))}
@@ -27,3 +30,41 @@ def healthz(request):
 def rate_limited(request, exception):
     """django-ratelimit's answer: 429 with a page that says when to try again."""
     return render(request, "429.html", status=429)
+
+
+# Django's error views answer HTML. Under /api/ a client expects JSON whatever failed (an unknown URL, a
+# crash, a CSRF refusal outside DRF), in the {"detail": ...} shape DRF's own errors have.
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": "A server error occurred."}, status=500)
+    return defaults.server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    if _is_api(request):
+        return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)
+    return csrf.csrf_failure(request, reason)

@@ -36,3 +36,6 @@ REST_FRAMEWORK = {
 }
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 CERTIFICATE_VERIFY_RATE = "10000/m"  # the rate-limit test lowers it itself
+# Tests log in, sign up and reset from one address many times; tests/accounts/test_limits.py lowers these.
+LOGIN_LIMIT_PER_ACCOUNT = LOGIN_LIMIT_PER_ADDRESS = SIGNUP_LIMIT_PER_ADDRESS = "10000/m"
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = PASSWORD_RESET_LIMIT_PER_ADDRESS = "10000/m"

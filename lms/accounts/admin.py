@@ -2,8 +2,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
+from lms.accounts.forms import LimitedAdminAuthenticationForm
 from lms.accounts.models import User
 from lms.admin import JobInline
+
+# The admin's login says "locked out, try again in N minutes" during a login-limit lockout, like the site's.
+admin.site.login_form = LimitedAdminAuthenticationForm
 
 
 class EmailUserCreationForm(UserCreationForm):

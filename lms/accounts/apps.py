@@ -5,3 +5,11 @@ class AccountsConfig(AppConfig):
     name = "lms.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_out, user_login_failed
+
+        from lms.accounts import receivers
+
+        user_login_failed.connect(receivers.on_user_login_failed, dispatch_uid="accounts-login-failed-limit")
+        user_logged_out.connect(receivers.on_user_logged_out, dispatch_uid="accounts-logout-revoke-tokens")

@@ -1,9 +1,10 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 
-from lms.accounts import services
+from lms.accounts import limits, services
 
 
 class SignupForm(forms.Form):
@@ -51,3 +52,28 @@ class QueuedPasswordResetForm(PasswordResetForm):
 
     def save(self, *args, **kwargs) -> None:
         services.password_reset_request(email=self.cleaned_data["email"])
+
+
+class LoginLimitMixin:
+    """Says "locked out, try again in N minutes" instead of "wrong password" during a lockout.
+
+    LoginLimitBackend refuses the attempt and leaves the wait on the request; without this the form
+    would blame the password, and a person who then types the right one would be refused again.
+    """
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError:
+            wait = getattr(self.request, "login_retry_after", None)
+            if wait is not None:
+                raise ValidationError(limits.login_locked_message(wait), code="locked_out") from None
+            raise
+
+
+class LimitedAuthenticationForm(LoginLimitMixin, AuthenticationForm):
+    pass
+
+
+class LimitedAdminAuthenticationForm(LoginLimitMixin, AdminAuthenticationForm):
+    pass

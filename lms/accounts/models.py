@@ -62,6 +62,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
 
+    def save(self, *args, **kwargs) -> None:
+        # set_password() leaves the new raw password in _password until the next save. Revoking here
+        # rather than in each view covers every path that changes a password: the password change and
+        # reset pages, the admin's password form, `manage.py changepassword`, and any added later.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from lms.accounts.services import user_tokens_revoke  # services import this module
+
+            user_tokens_revoke(user=self)
+
     def get_full_name(self) -> str:
         return self.full_name or self.email
 

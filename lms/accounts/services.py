@@ -1,4 +1,4 @@
-"""Writes for accounts: registration, profile changes, password reset mail."""
+"""Writes for accounts: registration, profile changes, password reset mail, API token revocation."""
 
 import uuid
 
@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from rest_framework.authtoken.models import Token
 
 from lms.accounts.signals import password_reset_requested, user_registered
 
@@ -48,3 +49,13 @@ def password_reset_request(*, email: str) -> None:
     """
     for user in User.objects.filter(email__iexact=email.strip(), is_active=True):
         password_reset_requested.send(sender=User, user_id=user.pk, request_id=uuid.uuid4().hex)
+
+
+def user_tokens_revoke(*, user) -> int:
+    """Delete the account's API tokens; returns how many. Side effect: those tokens answer 401 from now on.
+
+    Called on logout (page, admin and POST /api/auth/logout/) and by User.save() whenever the password
+    changed (change, reset, admin), so a token stolen or leaked under the old password dies with it.
+    """
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted

@@ -1,13 +1,14 @@
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from lms.accounts import services
+from lms.accounts import limits, services
 from lms.accounts.api.serializers import RegisterSerializer, TokenRequestSerializer, TokenSerializer, UserSerializer
 
 
@@ -25,7 +26,11 @@ class RegisterView(AnonymousAuthView):
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        wait = limits.retry_after(request, limits.SIGNUP)
+        if wait is not None:
+            raise Throttled(wait=wait, detail="Too many accounts were created from your network.")
         user = services.user_register(**serializer.validated_data)
+        limits.record(request, limits.SIGNUP)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -37,6 +42,9 @@ class TokenView(AnonymousAuthView):
         user = authenticate(
             request, username=serializer.validated_data["email"], password=serializer.validated_data["password"]
         )
+        wait = getattr(request, "login_retry_after", None)
+        if wait is not None:  # locked out by the login limits (lms.accounts.backends.LoginLimitBackend)
+            raise Throttled(wait=wait, detail="Too many failed login attempts for this account or address.")
         if user is None:
             return Response(
                 {"non_field_errors": ["Unable to log in with the provided credentials."]},
@@ -44,6 +52,15 @@ class TokenView(AnonymousAuthView):
             )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+
+class LogoutView(APIView):
+    """Ends API access: deletes the account's token (sessions log out through /accounts/logout/)."""
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="The token no longer works.")})
+    def post(self, request):
+        services.user_tokens_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):
