@@ -3,10 +3,13 @@
 Run against the real PostgreSQL, a real redis-server and worker processes (the suite's own, so it can
 kill and restart them). Row locks taken by the test hold a task in the middle of its work."""
 
+import logging
+import runpy
 import signal
 import time
 
 import pytest
+import redis
 from django.db import connection
 from django.utils import timezone
 from django_celery_results.models import TaskResult
@@ -22,6 +25,8 @@ from lms.services import outbox_relay
 from lms.tasks import enqueue, ping_task
 from notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from tests.certificates.conftest import stored_pdfs
+from tests.certificates.factories import CertificateFactory
+from tests.conftest import ROOT
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory
 from tests.faults.conftest import RowLock, waiting_backends
@@ -240,3 +245,43 @@ def test_broker_restarted_with_messages_queued_processes_every_message(fault_wor
         lambda: Enrollment.objects.filter(pk=enrollment.pk, progress_percent=100, status="completed").exists(),
         message="the queued syncs after the restart",
     )
+
+
+def _caches_from_environment(monkeypatch, url: str) -> dict:
+    """CACHES as lms/settings.py builds them from the README's production advice: API throttling
+    (CACHE_URL) and page rate limits (RATELIMIT_CACHE_URL) on Redis."""
+    monkeypatch.setenv("CACHE_URL", url)
+    monkeypatch.setenv("RATELIMIT_CACHE_URL", url)
+    return runpy.run_path(str(ROOT / "lms" / "settings.py"))["CACHES"]
+
+
+def test_redis_down_throttles_and_rate_limits_fail_open_and_health_names_the_broker(
+    broker, transactional_db, settings, monkeypatch, api_client, client, caplog
+):
+    settings.CACHES = _caches_from_environment(monkeypatch, broker.url)
+    enrollment, lessons = _enrollment_with_lessons(3)
+    certificate = CertificateFactory(status="issued", issued_at=timezone.now(), pdf_sha256="0" * 64)
+    api_client.force_authenticate(enrollment.learner)
+    verify_page = f"/certificates/verify/{certificate.code}/"
+    # While Redis is up, the API throttle and the page rate limit keep their counters there.
+    assert api_client.post(f"/api/lessons/{lessons[0].pk}/complete/").status_code == 202
+    assert client.get(verify_page).status_code == 200
+    keys = [key.decode() for key in redis.Redis.from_url(broker.url).keys("*")]
+    assert any("throttle_user" in key for key in keys) and any("lms-ratelimit" in key for key in keys), keys
+
+    broker.stop()
+    caplog.set_level(logging.WARNING, logger="lms.cache")
+
+    for lesson in lessons[1:]:
+        assert api_client.post(f"/api/lessons/{lesson.pk}/complete/").status_code == 202
+    assert api_client.get("/api/enrollments/").json()["results"][0]["lessons_completed"] == 3
+    assert client.get(verify_page).status_code == 200
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["database"] == "ok" and health.json()["broker"].startswith("Cannot reach the Celery broker")
+    # The completions were recorded and their syncs wait in the outbox for the relay.
+    jobs = Job.objects.filter(task_name="enrollments.sync_progress", kwargs__enrollment_id=enrollment.pk)
+    assert jobs.filter(publish_state="pending").exclude(last_publish_error="").count() == 2
+    # One warning for the outage, not one per request.
+    warnings = [r.getMessage() for r in caplog.records if r.name == "lms.cache"]
+    assert len(warnings) == 1 and "fail open" in warnings[0], warnings
