@@ -14,6 +14,7 @@ import redis
 from django.db import connection
 from django.utils import timezone
 from django_celery_results.models import TaskResult
+from rest_framework.test import APIClient
 
 from certificates.models import Certificate
 from certificates.services import certificate_get_or_create_pending
@@ -287,6 +288,7 @@ def test_redis_down_throttles_and_rate_limits_fail_open_and_health_names_the_bro
         assert api_client.post(f"/api/lessons/{lesson.pk}/complete/").status_code == 202
     assert api_client.get("/api/enrollments/").json()["results"][0]["lessons_completed"] == 3
     assert client.get(verify_page).status_code == 200
+    assert APIClient().get(f"/api/certificates/verify/{certificate.code}/").json()["valid"] is True
     health = client.get("/healthz")
     assert health.status_code == 503
     assert health.json()["database"] == "ok" and health.json()["broker"].startswith("Cannot reach the Celery broker")
