@@ -337,17 +337,25 @@ RESULTS_KEEP_FAILURE_DAYS = env.int("RESULTS_KEEP_FAILURE_DAYS", default=30)
 # Our prune replaces Celery's own cleanup, which would delete failures as early as successes.
 CELERY_RESULT_EXPIRES = None
 
+
 # --- Cache (throttling, rate limits) --------------------------------------------------------------
+def _cache_url(name: str, default: str, **extra) -> dict:
+    """A cache URL variable as a CACHES entry. Redis gets lms.cache.FailOpenRedisCache with half-second
+    socket timeouts (unless the URL sets them): the caches hold rate-limit counters only, so an outage of
+    Redis lets requests through (fail open) instead of failing every throttled request with a 500."""
+    url = env.str(name, default=default)
+    config = _env_url(name, default, env.cache_url_config)
+    if url.split(":", 1)[0] in ("redis", "rediss", "rediscache"):
+        config["BACKEND"] = "lms.cache.FailOpenRedisCache"
+        config.setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 0.5)
+        config["OPTIONS"].setdefault("socket_timeout", 0.5)
+    return {**config, **extra}
+
+
 CACHES = {
-    "default": env.cache_url("CACHE_URL", default="locmemcache://"),
-    # Rate limits must be shared by every web process: Redis (the broker's server unless set), with
-    # short timeouts, and failing open so an outage of Redis never takes pages down with it.
-    "ratelimit": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env.str("RATELIMIT_CACHE_URL", default=CELERY_BROKER_URL),
-        "KEY_PREFIX": "lms-ratelimit",
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    },
+    "default": _cache_url("CACHE_URL", "locmemcache://"),
+    # Rate limits must be shared by every web process: Redis (the broker's server unless set).
+    "ratelimit": _cache_url("RATELIMIT_CACHE_URL", CELERY_BROKER_URL, KEY_PREFIX="lms-ratelimit"),
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 # key="ip" in every page rate limit means the address lms.http.client_ip trusts, never a client header.

@@ -3,13 +3,18 @@
 Run against the real PostgreSQL, a real redis-server and worker processes (the suite's own, so it can
 kill and restart them). Row locks taken by the test hold a task in the middle of its work."""
 
+import json
+import logging
+import runpy
 import signal
 import time
 
 import pytest
+import redis
 from django.db import connection
 from django.utils import timezone
 from django_celery_results.models import TaskResult
+from rest_framework.test import APIClient
 
 from certificates.models import Certificate
 from certificates.services import certificate_get_or_create_pending
@@ -22,7 +27,9 @@ from lms.services import outbox_relay
 from lms.tasks import enqueue, ping_task
 from notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from tests.certificates.conftest import stored_pdfs
-from tests.courses.factories import CourseFactory, LessonFactory
+from tests.certificates.factories import CertificateFactory
+from tests.conftest import ROOT
+from tests.courses.factories import course_with_lessons
 from tests.enrollments.factories import EnrollmentFactory
 from tests.faults.conftest import RowLock, waiting_backends
 from tests.notifications.webhook_receiver import Reply, receiver_fixture  # noqa: F401 - fixture
@@ -32,9 +39,15 @@ pytestmark = pytest.mark.integration
 
 
 def _enrollment_with_lessons(n: int = 2) -> tuple[Enrollment, list]:
-    course = CourseFactory()
-    lessons = [LessonFactory(course=course, position=i) for i in range(n)]
+    # No course-wide recompute is queued by the lessons: only the path under test writes the progress.
+    course, lessons = course_with_lessons(n)
     return EnrollmentFactory(course=course), lessons
+
+
+def _sync_result(job: Job) -> dict | None:
+    """What the job's own sync stored in its TaskResult once it succeeded (None before)."""
+    result = TaskResult.objects.filter(task_id=job.task_id, status="SUCCESS").first()
+    return json.loads(result.result) if result else None
 
 
 def _started(job: Job) -> bool:
@@ -64,7 +77,7 @@ def test_worker_killed_mid_progress_sync_runs_it_again(postgres_only, fault_work
         timeout=40,
         message="the redelivered sync",
     )
-    wait_for(lambda: TaskResult.objects.filter(task_id=job.task_id, status="SUCCESS").exists(), message="success")
+    assert wait_for(lambda: _sync_result(job), message="the sync's result")["progress_percent"] == 50
 
 
 def test_worker_killed_mid_pdf_render_leaves_one_certificate(postgres_only, fault_worker):
@@ -87,18 +100,16 @@ def test_worker_killed_mid_pdf_render_leaves_one_certificate(postgres_only, faul
     assert Notification.objects.filter(kind="certificate_issued").count() <= 1
 
 
-def test_broker_down_the_request_still_succeeds_quickly_and_the_work_arrives(fault_worker, broker, api_client):
+def test_broker_down_the_request_still_succeeds_and_the_work_arrives(fault_worker, broker, api_client):
+    # How long the request waits on a dead broker is bounded by publish()'s retry policy, not timed here.
     worker = fault_worker()
     enrollment, lessons = _enrollment_with_lessons(2)
     api_client.force_authenticate(enrollment.learner)
     broker.stop()
 
-    began = time.monotonic()
     response = api_client.post(f"/api/lessons/{lessons[0].pk}/complete/")
-    elapsed = time.monotonic() - began
 
     assert response.status_code == 202
-    assert elapsed < 3, f"the request waited {elapsed:.1f}s on a dead broker"
     job = _job_for("enrollments.sync_progress", enrollment_id=enrollment.pk)
     assert job.publish_state == "pending" and job.last_publish_error
 
@@ -124,7 +135,7 @@ def test_broker_down_the_request_still_succeeds_quickly_and_the_work_arrives(fau
         timeout=40,
         message="the sync after the broker came back",
     )
-    assert Job.objects.get(pk=job.pk).publish_state == "published"
+    assert wait_for(lambda: _sync_result(job), message="the relayed job's result")["progress_percent"] == 50
 
 
 def test_process_dying_between_commit_and_publish_is_covered_by_the_relay(fault_worker, api_client, monkeypatch):
@@ -140,7 +151,6 @@ def test_process_dying_between_commit_and_publish_is_covered_by_the_relay(fault_
     monkeypatch.undo()
     job = _job_for("enrollments.sync_progress", enrollment_id=enrollment.pk)
     assert job.publish_state == "pending"
-    time.sleep(1)
     assert Enrollment.objects.get(pk=enrollment.pk).progress_percent == 0
 
     assert outbox_relay(now=timezone.now() + timezone.timedelta(seconds=10)) >= 1
@@ -148,6 +158,8 @@ def test_process_dying_between_commit_and_publish_is_covered_by_the_relay(fault_
         lambda: Enrollment.objects.filter(pk=enrollment.pk, progress_percent=50).exists(),
         message="the relayed sync",
     )
+    # The job itself ran (its own result), not some other job that happened to write the same value.
+    assert wait_for(lambda: _sync_result(job), message="the relayed job's result")["progress_percent"] == 50
 
 
 def test_same_task_delivered_twice_concurrently_has_its_effects_once(fault_worker, receiver):
@@ -190,9 +202,11 @@ def test_hanging_webhook_receiver_hits_the_soft_time_limit_and_the_worker_keeps_
     assert "SoftTimeLimitExceeded" in attempt.error or "time limit" in attempt.error.lower()
     # Meanwhile other queues keep moving on the same worker.
     enrollment_services.lesson_complete(learner=enrollment.learner, lesson_id=lessons[0].pk)
+    sync = _job_for("enrollments.sync_progress", enrollment_id=enrollment.pk)
     ping = enqueue(ping_task, note="still alive")
     wait_for(lambda: TaskResult.objects.filter(task_id=ping.task_id, status="SUCCESS").exists(), message="ping")
     wait_for(lambda: Enrollment.objects.filter(pk=enrollment.pk, progress_percent=50).exists(), message="the sync")
+    assert wait_for(lambda: _sync_result(sync), message="the sync's result")["progress_percent"] == 50
 
 
 def test_database_connection_killed_mid_task_is_retried_without_partial_state(postgres_only, fault_worker):
@@ -212,11 +226,8 @@ def test_database_connection_killed_mid_task_is_retried_without_partial_state(po
         )
         # Nothing of the killed transaction was kept.
         assert Enrollment.objects.get(pk=enrollment.pk).last_synced_at is None
-    wait_for(
-        lambda: TaskResult.objects.filter(task_id=job.task_id, status="SUCCESS").exists(),
-        timeout=30,
-        message="the retried sync",
-    )
+    result = wait_for(lambda: _sync_result(job), timeout=30, message="the retried sync")
+    assert result["progress_percent"] == 50
     assert Enrollment.objects.get(pk=enrollment.pk).progress_percent == 50
 
 
@@ -225,6 +236,7 @@ def test_broker_restarted_with_messages_queued_processes_every_message(fault_wor
     jobs = [enqueue(ping_task, note=f"queued-{i}") for i in range(20)]
     for lesson in lessons:
         enrollment_services.lesson_complete(learner=enrollment.learner, lesson_id=lesson.pk)
+    last_sync = _job_for("enrollments.sync_progress", enrollment_id=enrollment.pk)
     assert all(Job.objects.get(pk=j.pk).publish_state == "published" for j in jobs)
 
     broker.stop()
@@ -240,3 +252,49 @@ def test_broker_restarted_with_messages_queued_processes_every_message(fault_wor
         lambda: Enrollment.objects.filter(pk=enrollment.pk, progress_percent=100, status="completed").exists(),
         message="the queued syncs after the restart",
     )
+    assert wait_for(lambda: _sync_result(last_sync), message="the last sync's result") == {
+        "enrollment_id": enrollment.pk,
+        "progress_percent": 100,
+        "status": "completed",
+    }
+
+
+def _caches_from_environment(monkeypatch, url: str) -> dict:
+    """CACHES as lms/settings.py builds them from the README's production advice: API throttling
+    (CACHE_URL) and page rate limits (RATELIMIT_CACHE_URL) on Redis."""
+    monkeypatch.setenv("CACHE_URL", url)
+    monkeypatch.setenv("RATELIMIT_CACHE_URL", url)
+    return runpy.run_path(str(ROOT / "lms" / "settings.py"))["CACHES"]
+
+
+def test_redis_down_throttles_and_rate_limits_fail_open_and_health_names_the_broker(
+    broker, transactional_db, settings, monkeypatch, api_client, client, caplog
+):
+    settings.CACHES = _caches_from_environment(monkeypatch, broker.url)
+    enrollment, lessons = _enrollment_with_lessons(3)
+    certificate = CertificateFactory(status="issued", issued_at=timezone.now(), pdf_sha256="0" * 64)
+    api_client.force_authenticate(enrollment.learner)
+    verify_page = f"/certificates/verify/{certificate.code}/"
+    # While Redis is up, the API throttle and the page rate limit keep their counters there.
+    assert api_client.post(f"/api/lessons/{lessons[0].pk}/complete/").status_code == 202
+    assert client.get(verify_page).status_code == 200
+    keys = [key.decode() for key in redis.Redis.from_url(broker.url).keys("*")]
+    assert any("throttle_user" in key for key in keys) and any("lms-ratelimit" in key for key in keys), keys
+
+    broker.stop()
+    caplog.set_level(logging.WARNING, logger="lms.cache")
+
+    for lesson in lessons[1:]:
+        assert api_client.post(f"/api/lessons/{lesson.pk}/complete/").status_code == 202
+    assert api_client.get("/api/enrollments/").json()["results"][0]["lessons_completed"] == 3
+    assert client.get(verify_page).status_code == 200
+    assert APIClient().get(f"/api/certificates/verify/{certificate.code}/").json()["valid"] is True
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["database"] == "ok" and health.json()["broker"].startswith("Cannot reach the Celery broker")
+    # The completions were recorded and their syncs wait in the outbox for the relay.
+    jobs = Job.objects.filter(task_name="enrollments.sync_progress", kwargs__enrollment_id=enrollment.pk)
+    assert jobs.filter(publish_state="pending").exclude(last_publish_error="").count() == 2
+    # One warning for the outage, not one per request.
+    warnings = [r.getMessage() for r in caplog.records if r.name == "lms.cache"]
+    assert len(warnings) == 1 and "fail open" in warnings[0], warnings
