@@ -39,3 +39,11 @@ CERTIFICATE_VERIFY_RATE = "10000/m"  # the rate-limit test lowers it itself
 # Tests log in, sign up and reset from one address many times; tests/accounts/test_limits.py lowers these.
 LOGIN_LIMIT_PER_ACCOUNT = LOGIN_LIMIT_PER_ADDRESS = SIGNUP_LIMIT_PER_ADDRESS = "10000/m"
 PASSWORD_RESET_LIMIT_PER_ACCOUNT = PASSWORD_RESET_LIMIT_PER_ADDRESS = "10000/m"
+# Tests clear the rate-limit cache between cases; clear() is FLUSHDB, so it must never share the broker's
+# Redis database (a flush there would drop the messages a test worker is about to run).
+if CACHES["ratelimit"]["BACKEND"] == "lms.cache.FailOpenRedisCache":
+    from urllib.parse import urlsplit
+
+    _broker = urlsplit(CELERY_BROKER_URL)
+    _db = int(_broker.path.strip("/") or 0)
+    CACHES["ratelimit"] = {**CACHES["ratelimit"], "LOCATION": _broker._replace(path=f"/{(_db + 8) % 16}").geturl()}
