@@ -177,7 +177,7 @@ class ImportCancelView(APIView):
     @extend_schema(
         request=None,
         responses={
-            202: OpenApiResponse(ImportJobSerializer, description="Asked to stop at the next chunk boundary."),
+            202: OpenApiResponse(ImportJobSerializer, description="Cancelled (after the chunk being written)."),
             409: OpenApiResponse(ImportJobSerializer, description="Already finished (or already asked)."),
         },
     )
