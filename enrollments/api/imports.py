@@ -1,7 +1,5 @@
 """The staff API of bulk imports: upload (202 and the job's URL), progress, cancel, the error report."""
 
-import csv
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.urls import reverse
@@ -16,13 +14,7 @@ from enrollments import selectors
 from enrollments.forms import ImportUploadLimit
 from enrollments.models import ImportJob
 from enrollments.services import imports
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for csv.writer into a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
+from enrollments.spreadsheets import csv_lines
 
 
 def _absolute(request, url: str) -> str:
@@ -202,13 +194,17 @@ class ImportErrorReportView(APIView):
 
 
 def import_error_report_response(job: ImportJob) -> StreamingHttpResponse:
-    """The error report as a streamed CSV (constant memory): row, the row's own columns, reason."""
-    writer = csv.writer(_Echo(), delimiter=job.delimiter)
+    """The error report as a streamed CSV (constant memory): row, the row's own columns, reason; no cell
+    a spreadsheet would read as a formula."""
+
+    def rows():
+        yield ["row", *job.header, "reason"]
+        for row_number, values, reason in selectors.import_error_rows(import_job=job):
+            yield [row_number, *values, reason]
 
     def lines():
-        yield "\ufeff" + writer.writerow(["row", *job.header, "reason"])  # BOM: spreadsheets then read UTF-8
-        for row_number, values, reason in selectors.import_error_rows(import_job=job):
-            yield writer.writerow([row_number, *values, reason])
+        yield "\ufeff"  # BOM: spreadsheets then read UTF-8
+        yield from csv_lines(rows(), delimiter=job.delimiter)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'

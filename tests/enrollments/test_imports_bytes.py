@@ -2,6 +2,9 @@
 upload, naming the line; a chunk the database refuses leaves nothing of itself and fails the import; a
 failed import never stays "running"; cancel ends an import whatever it is doing."""
 
+import csv
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -10,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from enrollments.models import Enrollment, ImportedEnrollment, ImportJob, ImportRowError
 from enrollments.services import imports
 from enrollments.signals import enrollments_imported
+from enrollments.spreadsheets import csv_cell
 from enrollments.tasks import import_process_task
 from lms.models import Job
 from tests.conftest import is_postgres
@@ -284,3 +288,45 @@ def test_cancel_from_the_staff_page_ends_a_stuck_import(client, staff, course, s
     assert "The import is cancelled" in page
     job.refresh_from_db()
     assert job.status == "cancelled"
+
+
+# --- The error report in a spreadsheet -------------------------------------------------------------
+
+
+def test_no_cell_of_the_error_report_is_read_as_a_formula_header_included(staff_api, course):
+    header = ("email", "full_name", "course", '=HYPERLINK("http://evil.example")')
+    rows = [
+        ["=1+1", "+cmd|' /C calc'!A0", "python-101", "@SUM(A1)"],
+        ["-2+3", "\t=1", "python-101", "\r=2"],
+        ["bob@example.org", "Bob", "=nope", "- plain dash"],
+    ]
+    job = run(start(csv_bytes(rows, header=header)).pk)
+    assert job.errors == 3
+
+    report = b"".join(staff_api.get(f"/api/imports/{job.pk}/errors.csv").streaming_content).decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(report, newline="")))
+
+    assert lines[0] == ["row", "email", "full_name", "course", '\'=hyperlink("http://evil.example")', "reason"]
+    assert lines[1][1:5] == ["'=1+1", "'+cmd|' /C calc'!A0", "python-101", "'@SUM(A1)"]
+    assert lines[2][1:5] == ["'-2+3", "'\t=1", "python-101", "'\r=2"]
+    assert lines[3][1:5] == ["bob@example.org", "Bob", "'=nope", "'- plain dash"]
+    assert lines[3][5] == "unknown course: =nope"  # starts with a letter: left as it is
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for line in lines for cell in line)
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Ann = Bob", "Ann = Bob"),
+        ("", ""),
+        (7, 7),
+    ],
+)
+def test_csv_cell_neutralises_what_a_spreadsheet_would_read_as_a_formula(value, cell):
+    assert csv_cell(value) == cell
