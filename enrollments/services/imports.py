@@ -41,6 +41,7 @@ from django.utils import timezone
 from courses.models import Course
 from enrollments.models import Enrollment, ImportedEnrollment, ImportJob, ImportRowError
 from enrollments.signals import enrollments_imported
+from lms.accounts.names import normalize_name
 from lms.tasks import enqueue
 
 logger = logging.getLogger(__name__)
@@ -414,7 +415,7 @@ def _chunk_apply(job: ImportJob, records: list[Record], course_cache: dict) -> C
     first_of: dict[tuple[str, int], int] = {}
     for record in records:
         email, slug = cell(record.fields, "email").lower(), cell(record.fields, "course")
-        full_name = cell(record.fields, "full_name")
+        full_name = normalize_name(cell(record.fields, "full_name"))  # as stored: the length check counts that
         if any(_storable(value) != value for value in record.fields):
             # A file stored before uploads were scanned for them: reported, never sent to the database.
             error(record, "the row contains a NUL byte or a character that cannot be stored")
