@@ -198,7 +198,7 @@ def test_a_nul_byte_that_reaches_postgresql_fails_the_import_and_leaves_nothing_
 
 
 def test_a_chunk_the_database_refuses_fails_the_import_and_leaves_nothing_of_itself(
-    staff_api, course, settings, monkeypatch
+    staff_api, client, staff, course, settings, monkeypatch
 ):
     settings.IMPORT_CHUNK_ROWS = 4
     rows = [[f"u{i}@example.org", "U", "python-101"] for i in range(10)] + [["bad", "B", "python-101"]]
@@ -216,6 +216,9 @@ def test_a_chunk_the_database_refuses_fails_the_import_and_leaves_nothing_of_its
 
     assert job.error.startswith("Rows 6-9 could not be written (")
     assert _counts(job) == (4, 4, 4, 0, 4, 4, 4, 0, 5)
+    client.force_login(staff)
+    page = client.get(f"/staff/imports/{job.pk}/").content.decode()
+    assert "Rows 6-9 could not be written (" in page  # staff see why
     assert imports.import_resume(import_job=job) is False  # failed is final: nothing to resume
 
 
