@@ -395,67 +395,9 @@ def _storable(value: str) -> str:
     return UNSTORABLE.sub("\ufffd", value)
 
 
-def _chunk_apply(job: ImportJob, records: list[Record], course_cache: dict) -> ChunkResult:
-    """Apply one chunk's rows; called inside the chunk's transaction with `job` locked."""
-    result = ChunkResult()
-    columns = {name: i for i, name in enumerate(job.header)}
-
-    def cell(fields: list[str], name: str) -> str:
-        index = columns.get(name)
-        return fields[index].strip() if index is not None and index < len(fields) else ""
-
-    def error(record: Record, reason: str) -> None:
-        values = [_storable(value) for value in record.fields]
-        result.errors.append(
-            ImportRowError(import_job=job, row_number=record.row_number, values=values, reason=reason[:300])
-        )
-
-    _courses_for({cell(r.fields, "course") for r in records} - {""}, course_cache)
-    rows: list[_Row] = []
-    first_of: dict[tuple[str, int], int] = {}
-    for record in records:
-        email, slug = cell(record.fields, "email").lower(), cell(record.fields, "course")
-        full_name = normalize_name(cell(record.fields, "full_name"))  # as stored: the length check counts that
-        if any(_storable(value) != value for value in record.fields):
-            # A file stored before uploads were scanned for them: reported, never sent to the database.
-            error(record, "the row contains a NUL byte or a character that cannot be stored")
-            continue
-        if not email:
-            error(record, "missing email")
-            continue
-        try:
-            if len(email) > EMAIL_MAX:
-                raise ValidationError("too long")
-            validate_email(email)
-        except ValidationError:
-            error(record, f"invalid email address: {email[:100]}")
-            continue
-        if not slug:
-            error(record, "missing course")
-            continue
-        course = course_cache.get(slug)
-        if course is None:
-            error(record, f"unknown course: {slug[:100]}")
-            continue
-        if not course.is_published:
-            error(record, f"course is not published: {slug[:100]}")
-            continue
-        if len(full_name) > FULL_NAME_MAX:
-            error(record, f"full_name is longer than {FULL_NAME_MAX} characters")
-            continue
-        send_welcome = _parse_bool(cell(record.fields, "send_welcome"), job.send_welcome)
-        if send_welcome is None:
-            error(record, "send_welcome must be yes or no (true/false, 1/0)")
-            continue
-        earlier = first_of.setdefault((email, course.pk), record.row_number)
-        if earlier != record.row_number:
-            error(record, f"duplicate row: same email and course as row {earlier}")
-            continue
-        rows.append(_Row(record.row_number, record.fields, email, full_name, course, send_welcome))
-    if not rows:
-        return result
-
-    # Users: who exists, create the rest (no password: the welcome mail carries a set-password link).
+def _users_for(rows: list[_Row]) -> tuple[dict[str, int], set[int]]:
+    """Ids of the rows' learners by email, creating the missing ones; and which of them are new."""
+    # No password: the welcome mail carries a set-password link.
     emails = {row.email for row in rows}
     users = dict(
         User.objects.annotate(email_lower=Lower("email"))
@@ -485,7 +427,73 @@ def _chunk_apply(job: ImportJob, records: list[Record], course_cache: dict) -> C
             users[email] = pk
             if date_joined == joined:
                 new_user_ids.add(pk)
-        result.users_created = len(new_user_ids)
+    return users, new_user_ids
+
+
+def _row_of(record: Record, cell, course_cache: dict, send_welcome_default: bool) -> _Row | str:
+    """The row to apply, or why it cannot be (the reason in its error report line)."""
+    if any(_storable(value) != value for value in record.fields):
+        # A file stored before uploads were scanned for them: reported, never sent to the database.
+        return "the row contains a NUL byte or a character that cannot be stored"
+    email, slug = cell(record.fields, "email").lower(), cell(record.fields, "course")
+    full_name = normalize_name(cell(record.fields, "full_name"))  # as stored: the length check counts that
+    if not email:
+        return "missing email"
+    try:
+        if len(email) > EMAIL_MAX:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        return f"invalid email address: {email[:100]}"
+    if not slug:
+        return "missing course"
+    course = course_cache.get(slug)
+    if course is None:
+        return f"unknown course: {slug[:100]}"
+    if not course.is_published:
+        return f"course is not published: {slug[:100]}"
+    if len(full_name) > FULL_NAME_MAX:
+        return f"full_name is longer than {FULL_NAME_MAX} characters"
+    send_welcome = _parse_bool(cell(record.fields, "send_welcome"), send_welcome_default)
+    if send_welcome is None:
+        return "send_welcome must be yes or no (true/false, 1/0)"
+    return _Row(record.row_number, record.fields, email, full_name, course, send_welcome)
+
+
+def _chunk_apply(job: ImportJob, records: list[Record], course_cache: dict) -> ChunkResult:
+    """Apply one chunk's rows; called inside the chunk's transaction with `job` locked."""
+    result = ChunkResult()
+    columns = {name: i for i, name in enumerate(job.header)}
+
+    def cell(fields: list[str], name: str) -> str:
+        index = columns.get(name)
+        return fields[index].strip() if index is not None and index < len(fields) else ""
+
+    def error(record: Record, reason: str) -> None:
+        values = [_storable(value) for value in record.fields]
+        result.errors.append(
+            ImportRowError(import_job=job, row_number=record.row_number, values=values, reason=reason[:300])
+        )
+
+    _courses_for({cell(r.fields, "course") for r in records} - {""}, course_cache)
+    rows: list[_Row] = []
+    first_of: dict[tuple[str, int], int] = {}
+    for record in records:
+        row = _row_of(record, cell, course_cache, job.send_welcome)
+        if isinstance(row, str):
+            error(record, row)
+            continue
+        email, course = row.email, row.course
+        earlier = first_of.setdefault((email, course.pk), record.row_number)
+        if earlier != record.row_number:
+            error(record, f"duplicate row: same email and course as row {earlier}")
+            continue
+        rows.append(row)
+    if not rows:
+        return result
+
+    users, new_user_ids = _users_for(rows)
+    result.users_created = len(new_user_ids)
 
     unmatched = [row for row in rows if row.email not in users]
     for row in unmatched:  # an address the database folds differently from Python: never loop on it
