@@ -95,7 +95,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return _absolute(self.context.get("request"), reverse("api-import-errors", kwargs={"pk": job.pk}))
 
     def get_cancel_url(self, job) -> str | None:
-        if job.is_finished or job.cancel_requested_at:
+        if job.is_finished:  # cancel ends any unfinished import, even one asked before and left running
             return None
         return _absolute(self.context.get("request"), reverse("api-import-cancel", kwargs={"pk": job.pk}))
 

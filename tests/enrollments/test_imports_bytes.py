@@ -254,6 +254,7 @@ def test_cancel_ends_a_stuck_running_import_at_once_and_keeps_its_committed_rows
     staff_api, course, settings, cancel_asked
 ):
     job = _stuck_running(settings, cancel_asked=cancel_asked)
+    assert staff_api.get(f"/api/imports/{job.pk}/").json()["cancel_url"].endswith(f"/api/imports/{job.pk}/cancel/")
 
     response = staff_api.post(f"/api/imports/{job.pk}/cancel/")
 
@@ -283,8 +284,12 @@ def test_cancel_ends_an_import_that_has_not_started(staff_api, course, status):
 
 
 def test_cancel_from_the_staff_page_ends_a_stuck_import(client, staff, course, settings):
-    job = _stuck_running(settings)
+    job = _stuck_running(settings, cancel_asked=True)
     client.force_login(staff)
+    assert (
+        f'action="/staff/imports/{job.pk}/cancel/" data-field="cancel" >'
+        in client.get(f"/staff/imports/{job.pk}/").content.decode()
+    )
 
     page = client.post(f"/staff/imports/{job.pk}/cancel/", follow=True).content.decode()
 
