@@ -160,10 +160,12 @@ class ImportJobAdmin(admin.ModelAdmin):
         report = reverse("api-import-errors", args=[obj.pk])
         return format_html('{} · <a href="{}">Error report (CSV)</a>', page, report)
 
-    @admin.action(description="Cancel selected imports (they stop at the next chunk)", permissions=["control"])
+    @admin.action(
+        description="Cancel selected unfinished imports (rows already imported stay)", permissions=["control"]
+    )
     def cancel(self, request, queryset):
         asked = sum(imports.import_cancel(import_job=job) for job in queryset)
-        self.message_user(request, f"Asked {asked} import(s) to stop.")
+        self.message_user(request, f"Cancelled {asked} import(s).")
 
     @admin.action(description="Resume selected unfinished imports (after a lost task)", permissions=["control"])
     def resume(self, request, queryset):

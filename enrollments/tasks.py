@@ -58,7 +58,15 @@ def all_course_stats_recompute_task() -> int:
     **RETRY_ON_DB_ERRORS,
 )
 def import_process_task(import_id: int) -> dict | None:
-    job = imports.import_process(import_id=import_id)
+    try:
+        job = imports.import_process(import_id=import_id)
+    except RETRY_ON_DB_ERRORS["autoretry_for"]:
+        raise  # the database went away: retried, and the import resumes from its last committed chunk
+    except Exception as exc:
+        # Anything else would fail the same way on every rerun: the import ends "failed" with the reason
+        # instead of staying "running" for ever.
+        imports.import_fail(import_id=import_id, error=f"The import stopped: {type(exc).__name__}: {exc}")
+        raise
     if job is None:
         return None
     return {"import_id": job.pk, "status": job.status, "rows_done": job.rows_done, "total_rows": job.total_rows}

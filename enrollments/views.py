@@ -192,7 +192,7 @@ def import_detail(request, pk: int):
 def import_cancel(request, pk: int):
     job = get_object_or_404(selectors.import_list(), pk=pk)
     if imports.import_cancel(import_job=job):
-        messages.info(request, "The import stops after the chunk it is working on.")
+        messages.info(request, "The import is cancelled; the rows it had already imported stay.")
     else:
-        messages.info(request, "The import has already finished or was already asked to stop.")
+        messages.info(request, "The import had already finished.")
     return redirect("import_detail", pk=job.pk)

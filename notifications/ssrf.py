@@ -20,19 +20,41 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # Shared address space (carrier-grade NAT, RFC 6598): not global, yet Python calls it neither private nor
 # reserved, so it is named here explicitly.
 SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
+# Special-purpose ranges (IANA registries) that some Python versions call public (3.11 says is_global for
+# 192.0.0.8 and 3fff::1): named here so the guard does not depend on the interpreter's tables.
+SPECIAL_NETWORKS = {
+    ipaddress.ip_network("192.0.0.0/24"): "reserved",  # IETF protocol assignments (RFC 6890)
+    ipaddress.ip_network("192.88.99.0/24"): "reserved",  # the retired 6to4 relay anycast (RFC 7526)
+    ipaddress.ip_network("64:ff9b:1::/48"): "private",  # local-use NAT64 (RFC 8215)
+    ipaddress.ip_network("3fff::/20"): "reserved",  # documentation (RFC 9637)
+}
+# The well-known NAT64 prefix (RFC 6052): the gateway connects to the IPv4 address in the last 32 bits.
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
 
 
 class UnsafeURL(ValueError):
     """The URL may not be called by the server; the message says why, in words for staff."""
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 host an IPv6 address reaches, if it carries one: mapped, 6to4, Teredo or NAT64."""
+    if ip in NAT64_WELL_KNOWN:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+
+
 def _kind_of_refused(ip: IPAddress, *, allow_loopback: bool) -> str | None:
     """Why `ip` is refused ("private", "loopback", ...), or None when it is a public address."""
     if isinstance(ip, ipaddress.IPv6Address):
         # An IPv6 address that carries an IPv4 one reaches that IPv4 host: judge the embedded address.
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        embedded = _embedded_ipv4(ip)
         if embedded is not None:
             return _kind_of_refused(embedded, allow_loopback=allow_loopback)
+        if ip.is_site_local:
+            return "site-local"
+    special = next((kind for network, kind in SPECIAL_NETWORKS.items() if ip in network), None)
+    if special is not None:
+        return special
     if ip.is_loopback:
         return None if allow_loopback else "loopback"
     if ip.is_unspecified:

@@ -2,8 +2,6 @@
 
 Reading needs `enrollments.view_importjob`, uploading `add_importjob`, cancelling `control_importjob`."""
 
-import csv
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.urls import reverse
@@ -17,14 +15,8 @@ from enrollments import selectors
 from enrollments.forms import ImportUploadLimit
 from enrollments.models import ImportJob
 from enrollments.services import imports
+from enrollments.spreadsheets import csv_lines
 from lms.permissions import ModelPermissions, has_perms
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for csv.writer into a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 def _absolute(request, url: str) -> str:
@@ -105,7 +97,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return _absolute(self.context.get("request"), reverse("api-import-errors", kwargs={"pk": job.pk}))
 
     def get_cancel_url(self, job) -> str | None:
-        if job.is_finished or job.cancel_requested_at:
+        if job.is_finished:  # cancel ends any unfinished import, even one asked before and left running
             return None
         return _absolute(self.context.get("request"), reverse("api-import-cancel", kwargs={"pk": job.pk}))
 
@@ -179,7 +171,7 @@ class ImportCancelView(APIView):
     @extend_schema(
         request=None,
         responses={
-            202: OpenApiResponse(ImportJobSerializer, description="Asked to stop at the next chunk boundary."),
+            202: OpenApiResponse(ImportJobSerializer, description="Cancelled (after the chunk being written)."),
             409: OpenApiResponse(ImportJobSerializer, description="Already finished (or already asked)."),
         },
     )
@@ -204,13 +196,17 @@ class ImportErrorReportView(APIView):
 
 
 def import_error_report_response(job: ImportJob) -> StreamingHttpResponse:
-    """The error report as a streamed CSV (constant memory): row, the row's own columns, reason."""
-    writer = csv.writer(_Echo(), delimiter=job.delimiter)
+    """The error report as a streamed CSV (constant memory): row, the row's own columns, reason; no cell
+    a spreadsheet would read as a formula."""
+
+    def rows():
+        yield ["row", *job.header, "reason"]
+        for row_number, values, reason in selectors.import_error_rows(import_job=job):
+            yield [row_number, *values, reason]
 
     def lines():
-        yield "\ufeff" + writer.writerow(["row", *job.header, "reason"])  # BOM: spreadsheets then read UTF-8
-        for row_number, values, reason in selectors.import_error_rows(import_job=job):
-            yield writer.writerow([row_number, *values, reason])
+        yield "\ufeff"  # BOM: spreadsheets then read UTF-8
+        yield from csv_lines(rows(), delimiter=job.delimiter)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'

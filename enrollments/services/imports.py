@@ -18,6 +18,7 @@ import codecs
 import csv
 import hashlib
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -32,7 +33,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -40,6 +41,7 @@ from django.utils import timezone
 from courses.models import Course
 from enrollments.models import Enrollment, ImportedEnrollment, ImportJob, ImportRowError
 from enrollments.signals import enrollments_imported
+from lms.accounts.names import normalize_name
 from lms.tasks import enqueue
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ NOTIFY_STALE_AFTER = timedelta(minutes=10)
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
 FALSE_WORDS = frozenset({"0", "false", "f", "no", "n", "off"})
 FULL_NAME_MAX = 200
+# What PostgreSQL refuses in a text or jsonb value: NUL, and lone surrogates (not encodable as UTF-8).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 EMAIL_MAX = 254
 
 User = get_user_model()
@@ -176,10 +180,44 @@ def import_upload_check(*, upload) -> UploadShape:
     return shape
 
 
-def _sha256(upload) -> str:
+def _line_of(data: bytes, index: int, lines_before: int) -> int:
+    return lines_before + data.count(b"\n", 0, max(0, index)) + 1
+
+
+def import_upload_scan(*, upload) -> str:
+    """Read the whole upload once: its SHA-256, refusing bytes the database cannot store.
+
+    The request's check reads only the head of the file; a NUL byte or a byte that is not UTF-8 further
+    down would otherwise reach the task, where PostgreSQL refuses a NUL in text. Refused here, naming the
+    line, with nothing stored. Raises ValidationError({"file": message}).
+    """
     digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    lines = 0
     for chunk in upload.chunks():
         digest.update(chunk)
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            upload.seek(0)
+            raise _refuse(
+                f"Line {_line_of(chunk, nul, lines)} contains a NUL byte (binary data), which cannot be "
+                "imported. Remove it (or save the file again as “CSV UTF-8”) and upload it again."
+            )
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            upload.seek(0)
+            raise _refuse(
+                f"Line {_line_of(chunk, exc.start - pending, lines)} is not UTF-8 encoded. "
+                "Save the file as “CSV UTF-8” and upload it again."
+            ) from None
+        lines += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        upload.seek(0)
+        raise _refuse(f"Line {lines + 1} ends inside a character: the file is not UTF-8 encoded.") from None
     upload.seek(0)
     return digest.hexdigest()
 
@@ -193,12 +231,13 @@ def import_start(*, upload, uploaded_by, send_welcome: bool = True) -> ImportJob
     from enrollments.tasks import import_process_task
 
     shape = import_upload_check(upload=upload)
+    sha256 = import_upload_scan(upload=upload)
     original_name = PurePath(upload.name or "upload.csv").name[:255]
     job = ImportJob(
         uploaded_by=uploaded_by if getattr(uploaded_by, "is_authenticated", False) else None,
         original_name=original_name,
         size=upload.size,
-        sha256=_sha256(upload),
+        sha256=sha256,
         delimiter=shape.delimiter,
         header=shape.header,
         send_welcome=send_welcome,
@@ -351,62 +390,14 @@ def _enrollments_of(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     return {(lid, cid): pk for pk, lid, cid in rows if (lid, cid) in pairs}
 
 
-def _chunk_apply(job: ImportJob, records: list[Record], course_cache: dict) -> ChunkResult:
-    """Apply one chunk's rows; called inside the chunk's transaction with `job` locked."""
-    result = ChunkResult()
-    columns = {name: i for i, name in enumerate(job.header)}
+def _storable(value: str) -> str:
+    """`value` without what PostgreSQL refuses in text: NUL and lone surrogates (U+FFFD instead)."""
+    return UNSTORABLE.sub("\ufffd", value)
 
-    def cell(fields: list[str], name: str) -> str:
-        index = columns.get(name)
-        return fields[index].strip() if index is not None and index < len(fields) else ""
 
-    def error(record: Record, reason: str) -> None:
-        result.errors.append(
-            ImportRowError(import_job=job, row_number=record.row_number, values=record.fields, reason=reason[:300])
-        )
-
-    _courses_for({cell(r.fields, "course") for r in records} - {""}, course_cache)
-    rows: list[_Row] = []
-    first_of: dict[tuple[str, int], int] = {}
-    for record in records:
-        email, slug = cell(record.fields, "email").lower(), cell(record.fields, "course")
-        full_name = cell(record.fields, "full_name")
-        if not email:
-            error(record, "missing email")
-            continue
-        try:
-            if len(email) > EMAIL_MAX:
-                raise ValidationError("too long")
-            validate_email(email)
-        except ValidationError:
-            error(record, f"invalid email address: {email[:100]}")
-            continue
-        if not slug:
-            error(record, "missing course")
-            continue
-        course = course_cache.get(slug)
-        if course is None:
-            error(record, f"unknown course: {slug[:100]}")
-            continue
-        if not course.is_published:
-            error(record, f"course is not published: {slug[:100]}")
-            continue
-        if len(full_name) > FULL_NAME_MAX:
-            error(record, f"full_name is longer than {FULL_NAME_MAX} characters")
-            continue
-        send_welcome = _parse_bool(cell(record.fields, "send_welcome"), job.send_welcome)
-        if send_welcome is None:
-            error(record, "send_welcome must be yes or no (true/false, 1/0)")
-            continue
-        earlier = first_of.setdefault((email, course.pk), record.row_number)
-        if earlier != record.row_number:
-            error(record, f"duplicate row: same email and course as row {earlier}")
-            continue
-        rows.append(_Row(record.row_number, record.fields, email, full_name, course, send_welcome))
-    if not rows:
-        return result
-
-    # Users: who exists, create the rest (no password: the welcome mail carries a set-password link).
+def _users_for(rows: list[_Row]) -> tuple[dict[str, int], set[int]]:
+    """Ids of the rows' learners by email, creating the missing ones; and which of them are new."""
+    # No password: the welcome mail carries a set-password link.
     emails = {row.email for row in rows}
     users = dict(
         User.objects.annotate(email_lower=Lower("email"))
@@ -436,7 +427,73 @@ def _chunk_apply(job: ImportJob, records: list[Record], course_cache: dict) -> C
             users[email] = pk
             if date_joined == joined:
                 new_user_ids.add(pk)
-        result.users_created = len(new_user_ids)
+    return users, new_user_ids
+
+
+def _row_of(record: Record, cell, course_cache: dict, send_welcome_default: bool) -> _Row | str:
+    """The row to apply, or why it cannot be (the reason in its error report line)."""
+    if any(_storable(value) != value for value in record.fields):
+        # A file stored before uploads were scanned for them: reported, never sent to the database.
+        return "the row contains a NUL byte or a character that cannot be stored"
+    email, slug = cell(record.fields, "email").lower(), cell(record.fields, "course")
+    full_name = normalize_name(cell(record.fields, "full_name"))  # as stored: the length check counts that
+    if not email:
+        return "missing email"
+    try:
+        if len(email) > EMAIL_MAX:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        return f"invalid email address: {email[:100]}"
+    if not slug:
+        return "missing course"
+    course = course_cache.get(slug)
+    if course is None:
+        return f"unknown course: {slug[:100]}"
+    if not course.is_published:
+        return f"course is not published: {slug[:100]}"
+    if len(full_name) > FULL_NAME_MAX:
+        return f"full_name is longer than {FULL_NAME_MAX} characters"
+    send_welcome = _parse_bool(cell(record.fields, "send_welcome"), send_welcome_default)
+    if send_welcome is None:
+        return "send_welcome must be yes or no (true/false, 1/0)"
+    return _Row(record.row_number, record.fields, email, full_name, course, send_welcome)
+
+
+def _chunk_apply(job: ImportJob, records: list[Record], course_cache: dict) -> ChunkResult:
+    """Apply one chunk's rows; called inside the chunk's transaction with `job` locked."""
+    result = ChunkResult()
+    columns = {name: i for i, name in enumerate(job.header)}
+
+    def cell(fields: list[str], name: str) -> str:
+        index = columns.get(name)
+        return fields[index].strip() if index is not None and index < len(fields) else ""
+
+    def error(record: Record, reason: str) -> None:
+        values = [_storable(value) for value in record.fields]
+        result.errors.append(
+            ImportRowError(import_job=job, row_number=record.row_number, values=values, reason=reason[:300])
+        )
+
+    _courses_for({cell(r.fields, "course") for r in records} - {""}, course_cache)
+    rows: list[_Row] = []
+    first_of: dict[tuple[str, int], int] = {}
+    for record in records:
+        row = _row_of(record, cell, course_cache, job.send_welcome)
+        if isinstance(row, str):
+            error(record, row)
+            continue
+        email, course = row.email, row.course
+        earlier = first_of.setdefault((email, course.pk), record.row_number)
+        if earlier != record.row_number:
+            error(record, f"duplicate row: same email and course as row {earlier}")
+            continue
+        rows.append(row)
+    if not rows:
+        return result
+
+    users, new_user_ids = _users_for(rows)
+    result.users_created = len(new_user_ids)
 
     unmatched = [row for row in rows if row.email not in users]
     for row in unmatched:  # an address the database folds differently from Python: never loop on it
@@ -570,13 +627,69 @@ def _run_validation(import_id: int) -> ImportJob | None:
     return job
 
 
+# What a chunk's writes raise when the database refuses the data itself (a NUL in text, a character it
+# cannot encode, a value over a limit): no rerun can succeed, so the import fails with the reason.
+REFUSED_BY_DATABASE = (DataError, IntegrityError, UnicodeError)
+
+
+def _chunk_commit(import_id: int, offset: int, batch: list, exhausted: bool, course_cache: dict) -> ImportJob | None:
+    """One chunk in one transaction: its users, enrollments, applied rows, errors, counts and resume point
+    commit together or not at all. Returns the job when this run must stop (finished, cancelled, or
+    another run moved on), None to go on."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = _locked(import_id)
+        if job.status != ImportJob.Status.RUNNING or job.resume_offset != offset:
+            return job  # finished, or another run moved on: this one stops
+        if _cancel_if_requested(job, now):
+            return job
+        if batch:
+            result = _chunk_apply(job, [record for record, _ in batch], course_cache)
+            ImportedEnrollment.objects.bulk_create(result.applied, batch_size=1000)
+            ImportRowError.objects.bulk_create(result.errors, batch_size=1000)
+            job.rows_done += len(batch)
+            job.resume_offset, job.resume_row_number = batch[-1][1], batch[-1][0].row_number
+            job.users_created += result.users_created
+            job.enrollments_created += result.enrollments_created
+            job.already_enrolled += result.already_enrolled
+            job.errors += len(result.errors)
+            if any(r.enrollment_created or (r.user_created and r.send_welcome) for r in result.applied):
+                _notify_request(job, now)
+        if exhausted:
+            _finish(job, ImportJob.Status.COMPLETED, now)
+        job.save()
+    return job if exhausted else None
+
+
+def import_fail(*, import_id: int, error: str) -> ImportJob | None:
+    """End an unfinished import as failed with `error` (staff see it on the page and in the API).
+
+    Its committed chunks stay (each one is whole); returns the job, None if it does not exist.
+    """
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=import_id).first()
+        if job is not None and not job.is_finished:
+            _finish(job, ImportJob.Status.FAILED, timezone.now(), error=error[:2000] or "The import failed.")
+            job.save()
+    return job
+
+
+def _rows_named(batch: list) -> str:
+    if not batch:
+        return "The import"
+    first, last = batch[0][0].row_number, batch[-1][0].row_number
+    return f"Row {first}" if first == last else f"Rows {first}-{last}"
+
+
 def import_process(*, import_id: int, budget_seconds: float | None = None) -> ImportJob | None:
     """Validate, then apply chunks of the import for about `budget_seconds`; returns the ImportJob.
 
     Idempotent and resumable: each chunk's rows, errors, counts and resume point commit together under
     the job's row lock, and a chunk is applied only if the resume point is where this run read it from
-    (a duplicate run stops). When time is up and rows remain, the next run is queued. Side effects:
-    users, enrollments, the import's applied rows and errors, one queued notify run, the next run.
+    (a duplicate run stops). When time is up and rows remain, the next run is queued. A chunk the
+    database refuses leaves nothing of itself and fails the import, naming its rows and the reason.
+    Side effects: users, enrollments, the import's applied rows and errors, one queued notify run, the
+    next run.
     """
     from enrollments.tasks import import_process_task
 
@@ -592,47 +705,29 @@ def import_process(*, import_id: int, budget_seconds: float | None = None) -> Im
             return job
     course_cache: dict[str, Course | None] = {}
     offset = job.resume_offset
+    batch: list = []
     try:
         with job.file.open("rb") as handle:
             records = _records(handle, delimiter=job.delimiter, offset=offset, row_number=job.resume_row_number)
             while True:
                 batch = list(islice(records, job.chunk_rows))
-                end_offset = batch[-1][1] if batch else offset
                 exhausted = len(batch) < job.chunk_rows
-                now = timezone.now()
-                with transaction.atomic():
-                    job = _locked(import_id)
-                    if job.status != ImportJob.Status.RUNNING or job.resume_offset != offset:
-                        return job  # finished, or another run moved on: this one stops
-                    if _cancel_if_requested(job, now):
-                        return job
-                    if batch:
-                        result = _chunk_apply(job, [record for record, _ in batch], course_cache)
-                        ImportedEnrollment.objects.bulk_create(result.applied, batch_size=1000)
-                        ImportRowError.objects.bulk_create(result.errors, batch_size=1000)
-                        job.rows_done += len(batch)
-                        job.resume_offset, job.resume_row_number = end_offset, batch[-1][0].row_number
-                        job.users_created += result.users_created
-                        job.enrollments_created += result.enrollments_created
-                        job.already_enrolled += result.already_enrolled
-                        job.errors += len(result.errors)
-                        if any(r.enrollment_created or (r.user_created and r.send_welcome) for r in result.applied):
-                            _notify_request(job, now)
-                    if exhausted:
-                        _finish(job, ImportJob.Status.COMPLETED, now)
-                    job.save()
-                if exhausted:
-                    return job
-                offset = end_offset
+                stopped = _chunk_commit(import_id, offset, batch, exhausted, course_cache)
+                if stopped is not None:
+                    return stopped
+                offset = batch[-1][1]
                 if time.monotonic() >= deadline:
                     break
     except FileError as exc:  # the file changed in storage after its validating pass
-        with transaction.atomic():
-            job = _locked(import_id)
-            if not job.is_finished:
-                _finish(job, ImportJob.Status.FAILED, timezone.now(), error=str(exc))
-                job.save()
-        return job
+        return import_fail(import_id=import_id, error=str(exc))
+    except REFUSED_BY_DATABASE as exc:
+        logger.warning("import %s: the database refused a chunk", import_id, exc_info=True)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return import_fail(
+            import_id=import_id,
+            error=f"{_rows_named(batch)} could not be written ({reason}); nothing of them was written, "
+            "the rows before them were imported.",
+        )
     with transaction.atomic():
         job = _locked(import_id)
         if job.status == ImportJob.Status.RUNNING and job.resume_offset == offset:
@@ -644,15 +739,23 @@ def import_process(*, import_id: int, budget_seconds: float | None = None) -> Im
 
 
 def import_cancel(*, import_job: ImportJob) -> bool:
-    """Ask a queued or running import to stop at its next chunk boundary; returns whether it was asked.
+    """End an unfinished import as cancelled, whatever it is doing; returns whether it was cancelled.
 
-    Rows already committed stay. Side effect: sets `cancel_requested_at` (the task marks it cancelled).
+    Waits for the chunk being written (it holds the job's row lock) and ends the import right after it:
+    rows already committed stay, and the task finds it cancelled at its next chunk and stops. An import
+    whose task was lost, or that stayed "running" after a crash, ends here too. Side effects: the job's
+    status, counts and `cancel_requested_at`.
     """
-    asked = ImportJob.objects.filter(
-        pk=import_job.pk, cancel_requested_at__isnull=True, status__in=["queued", "validating", "running"]
-    ).update(cancel_requested_at=timezone.now())
+    now = timezone.now()
+    with transaction.atomic():
+        job = _locked(import_job.pk)
+        cancelled = not job.is_finished
+        if cancelled:
+            job.cancel_requested_at = job.cancel_requested_at or now
+            _finish(job, ImportJob.Status.CANCELLED, now)
+            job.save()
     import_job.refresh_from_db()
-    return bool(asked)
+    return cancelled
 
 
 def import_resume(*, import_job: ImportJob) -> bool:

@@ -5,11 +5,12 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 
 from lms.accounts import limits, services
+from lms.accounts.names import NameFormField
 
 
 class SignupForm(forms.Form):
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    full_name = forms.CharField(max_length=200, required=False)
+    full_name = NameFormField(max_length=200, required=False)
     password1 = forms.CharField(
         label="Password",
         strip=False,
@@ -44,7 +45,7 @@ class SignupForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    full_name = forms.CharField(max_length=200, required=False)
+    full_name = NameFormField(max_length=200, required=False)
 
 
 class QueuedPasswordResetForm(PasswordResetForm):

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from lms.accounts.names import NameField
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -37,7 +39,7 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True)
-    full_name = models.CharField(max_length=200, blank=True)
+    full_name = NameField(max_length=200, blank=True)
     is_staff = models.BooleanField(default=False, help_text="Can log into the admin site.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -16,7 +16,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -136,12 +137,22 @@ def _dedupe_key(kind: str, object_id: int, nonce: str, recipient: str) -> str:
     return key if len(key) <= 200 else f"{kind}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
+def render_text(template_name: str, context: dict) -> str:
+    """A plain-text template rendered without HTML autoescaping.
+
+    A subject or a text body is not HTML: escaped, a course called `Tom & "Jerry"` would arrive as
+    `Tom &amp; &quot;Jerry&quot;`. Only the HTML alternative is escaped.
+    """
+    template = get_template(template_name).template  # the Django engine's own Template
+    return template.render(Context(context, autoescape=False))
+
+
 def render_email(kind: str, message: Message) -> EmailMultiAlternatives:
     """The email of `kind` for `message`: subject, plain text and HTML from templates."""
     context = {**message.context, "user": message.user, "SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL}
-    subject = " ".join(render_to_string(f"notifications/email/{kind}_subject.txt", context).split())
+    subject = " ".join(render_text(f"notifications/email/{kind}_subject.txt", context).split())
     email = EmailMultiAlternatives(
-        subject, render_to_string(f"notifications/email/{kind}.txt", context), to=[message.recipient]
+        subject, render_text(f"notifications/email/{kind}.txt", context), to=[message.recipient]
     )
     email.attach_alternative(render_to_string(f"notifications/email/{kind}.html", context), "text/html")
     return email

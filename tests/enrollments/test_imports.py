@@ -332,17 +332,6 @@ def test_a_duplicate_run_finds_the_resume_point_moved_and_applies_nothing(course
     assert (job.rows_done, job.enrollments_created, Enrollment.objects.count()) == (4, 4, 4)
 
 
-def test_an_encoding_error_deep_in_the_file_fails_the_import_before_any_row_is_written(course, settings):
-    settings.IMPORT_CHUNK_ROWS = 10
-    good = "".join(f"u{i}@example.org,U,python-101\n" for i in range(5000)).encode()
-    content = b"email,full_name,course\n" + good + "zoe@example.org,Zoë,python-101\n".encode("latin-1")
-
-    job = run(start(content).pk)
-
-    assert job.status == "failed" and job.error.startswith("Row 5002 is not UTF-8 encoded")
-    assert not Enrollment.objects.exists() and User.objects.count() == 0
-
-
 def test_cancel_stops_at_a_chunk_boundary_and_keeps_committed_rows(staff_api, course, settings):
     settings.IMPORT_CHUNK_ROWS = 3
     job = start(csv_bytes([[f"u{i}@example.org", "U", "python-101"] for i in range(10)]))

@@ -132,3 +132,25 @@ def test_bulk_and_urgent_mail_use_different_queues():
     router = app.amqp.router
     assert router.route({}, "notifications.send_email")["queue"].name == "email"
     assert router.route({}, "notifications.send_bulk_email")["queue"].name == "email_bulk"
+
+
+TRICKY = 'Tom & "Jerry" <x>'
+
+
+def test_subject_and_text_body_carry_names_as_typed_and_the_html_body_escapes_them(settings):
+    settings.SITE_NAME = TRICKY
+    enrollment = EnrollmentFactory(course__title=TRICKY, learner__full_name='Tom&"Jerry" <x>')
+
+    email_send(kind=Kind.WELCOME, object_id=enrollment.learner.pk)
+    email_send(kind=Kind.ENROLLMENT_CONFIRMATION, object_id=enrollment.pk)
+
+    welcome, enrolled = mail.outbox
+    assert welcome.subject == 'Welcome to Tom & "Jerry" <x>'
+    assert enrolled.subject == 'You are enrolled in Tom & "Jerry" <x>'
+    assert 'Hello Tom&"Jerry",' in enrolled.body and 'You are enrolled in "Tom & "Jerry" <x>".' in enrolled.body
+    assert 'Welcome to Tom & "Jerry" <x>!' in welcome.body
+    for message in (welcome, enrolled):
+        assert "&amp;" not in message.subject + message.body and "&quot;" not in message.subject + message.body
+        html = message.alternatives[0][0]
+        assert "Tom &amp; &quot;Jerry&quot; &lt;x&gt;" in html and TRICKY not in html
+    assert Notification.objects.get(kind=Kind.ENROLLMENT_CONFIRMATION).subject == enrolled.subject

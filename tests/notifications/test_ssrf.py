@@ -112,3 +112,43 @@ def test_malformed_or_non_http_urls_are_refused(url, message):
 def test_a_host_that_does_not_resolve_is_refused(dns):
     with pytest.raises(UnsafeURL, match="could not be resolved"):
         check_url("https://no-such-host.invalid/hook")
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("fec0::1", "site-local"),  # the attacker's finding: IPv6 site-local, called global by Python 3.11
+        ("feff:ffff::1", "site-local"),
+        ("ff02::1", "multicast"),
+        ("ff0e::1", "multicast"),
+        ("2001:db8::1", "private"),  # documentation
+        ("3fff::1", "reserved"),  # documentation (RFC 9637)
+        ("100::1", "reserved"),  # discard-only
+        ("::10.0.0.1", "reserved"),  # IPv4-compatible (deprecated)
+        ("192.0.0.8", "reserved"),  # IETF protocol assignments
+        ("192.88.99.1", "reserved"),  # retired 6to4 relay anycast
+        ("198.18.0.1", "private"),  # benchmarking
+        ("0.1.2.3", "private"),  # "this network"
+        ("255.255.255.255", "reserved"),  # broadcast
+        ("192.0.2.1", "private"),  # documentation (TEST-NET-1)
+        ("64:ff9b::a00:1", "private"),  # NAT64 of 10.0.0.1
+        ("64:ff9b::a9fe:a9fe", "link-local"),  # NAT64 of the metadata service
+        ("64:ff9b::7f00:1", "loopback"),  # NAT64 of 127.0.0.1
+        ("64:ff9b:1::a00:1", "private"),  # local-use NAT64 prefix
+        ("2002:a00:1::", "private"),  # 6to4 of 10.0.0.1
+        ("2002:a9fe:a9fe::1", "link-local"),  # 6to4 of 169.254.169.254
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("2001:0:403:201::f5ff:fffe", "private"),  # Teredo, client 10.0.0.1
+        ("::ffff:192.168.0.1", "private"),  # IPv4-mapped
+        ("::ffff:100.64.0.1", "shared"),
+    ],
+)
+def test_special_purpose_addresses_and_ipv6_forms_of_private_ones_are_refused(address, kind):
+    with pytest.raises(UnsafeURL, match=kind):
+        check_url(f"http://[{address}]/hook" if ":" in address else f"http://{address}/hook", allow_loopback=False)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700:4700::1111", "64:ff9b::808:808", "2002:808:808::1"])
+def test_public_addresses_and_ipv6_forms_of_public_ones_pass(address):
+    url = f"http://[{address}]/hook" if ":" in address else f"http://{address}/hook"
+    assert [str(ip) for ip in check_url(url, allow_loopback=False)] == [address]

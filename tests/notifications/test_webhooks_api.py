@@ -23,6 +23,7 @@ UNSAFE_URLS = [
     "http://10.0.0.1/hook",
     "http://169.254.169.254/latest/meta-data/",
     "http://[::1]/hook",
+    "http://[fec0::1]/hook",  # IPv6 site-local
     "https://internal.example/hook",
 ]
 WEBHOOK_PERMS = [
