@@ -32,7 +32,7 @@ class SyncPagination(Pagination):
     """
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.keyset = "updated_since" in request.query_params
+        self.keyset = bool(request.query_params.get("updated_since"))
         rows = super().paginate_queryset(queryset, request, view)
         self.last_row = rows[-1] if rows else None
         return rows

@@ -34,6 +34,8 @@ class CertificateListView(generics.ListAPIView):
     pagination_class = SyncPagination
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator: no user, only the model
+            return Certificate.objects.none()
         return selectors.certificate_list_readable(user=self.request.user)
 
 
@@ -42,6 +44,8 @@ class CertificateDetailView(generics.RetrieveAPIView):
     serializer_class = CertificateSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator: no user, only the model
+            return Certificate.objects.none()
         return selectors.certificate_list_readable(user=self.request.user)
 
 

@@ -12,6 +12,7 @@ from courses.models import Course
 from enrollments import selectors, services
 from enrollments.api.filters import EnrollmentFilter
 from enrollments.api.serializers import EnrollmentSerializer, LessonCompleteSerializer
+from enrollments.models import Enrollment
 from lms.api import SyncPagination
 
 
@@ -53,6 +54,8 @@ class EnrollmentListView(generics.ListAPIView):
     pagination_class = SyncPagination
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator: no user, only the model
+            return Enrollment.objects.none()
         return selectors.enrollment_list_readable(user=self.request.user)
 
 
@@ -61,6 +64,8 @@ class EnrollmentDetailView(generics.RetrieveAPIView):
     serializer_class = EnrollmentSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator: no user, only the model
+            return Enrollment.objects.none()
         return selectors.enrollment_list_readable(user=self.request.user)
 
 

@@ -142,6 +142,7 @@ def test_certificates_filter_by_course_learner_and_status(integrator):
     [
         ("updated_since=yesterday", "updated_since"),
         ("updated_since=2026-13-45T00:00:00Z", "updated_since"),
+        ("updated_since=0001-01-01T00:00:00%2B14:00", "updated_since"),  # no UTC time
         ("learner=not-an-email", "learner"),
         ("learner=0", "learner"),
         ("learner=99999999999999999999999", "learner"),
@@ -205,6 +206,13 @@ def test_updated_since_alone_is_inclusive_so_the_last_row_seen_comes_again(integ
     enrollment = EnrollmentFactory()
     stamp = integrator.get(f"/api/enrollments/{enrollment.pk}/").json()["updated_at"]
     assert ids(integrator.get("/api/enrollments/", {"updated_since": stamp})) == [enrollment.pk]
+
+
+def test_an_empty_updated_since_is_the_ordinary_paged_list(integrator):
+    rows = [EnrollmentFactory() for _ in range(3)]
+    body = integrator.get("/api/enrollments/?updated_since=&page_size=2").json()
+    assert [row["id"] for row in body["results"]] == [rows[2].pk, rows[1].pk]  # newest first
+    assert body["next"].endswith("page=2&page_size=2&updated_since=") and body["count"] == 3
 
 
 def test_every_write_path_moves_updated_at_so_a_sync_sees_it(integrator):
