@@ -48,7 +48,7 @@ class _IdOrField(forms.CharField):
         value = super().clean(value)
         if not value:
             return None
-        if value.isdigit():
+        if value.isascii() and value.isdigit():  # str.isdigit() alone also takes '²' and '٣'
             number = int(value)
             if not 1 <= number <= MAX_ID:
                 raise ValidationError(self.message, code="invalid")

@@ -145,6 +145,8 @@ def test_certificates_filter_by_course_learner_and_status(integrator):
         ("updated_since=0001-01-01T00:00:00%2B14:00", "updated_since"),  # no UTC time
         ("learner=not-an-email", "learner"),
         ("learner=0", "learner"),
+        ("learner=%C2%B2", "learner"),  # a digit to str.isdigit(), not to int()
+        ("course=%C2%B2", "course"),
         ("learner=99999999999999999999999", "learner"),
         ("course=not%20a%20slug", "course"),
         ("course=99999999999999999999999", "course"),
