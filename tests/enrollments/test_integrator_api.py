@@ -284,12 +284,18 @@ def test_a_list_page_costs_the_same_few_queries_however_many_rows(integrator, ur
         assert len(ids(integrator.get(url, {"page_size": 23, "updated_since": "2000-01-01T00:00:00Z"}))) == 23
 
 
-def test_lists_count_lessons_and_the_certificate_as_the_learner_s_own_list_does(integrator, api_client):
+def test_the_api_counts_lessons_as_the_learner_s_dashboard_does(integrator, api_client):
+    from enrollments.selectors import enrollment_list_for_learner
+
     certificate = CertificateFactory()
-    LessonCompletionFactory(enrollment=certificate.enrollment)
-    api_client.force_login(certificate.enrollment.learner)
+    enrollment = certificate.enrollment
+    LessonCompletionFactory(enrollment=enrollment)
+    LessonCompletionFactory(enrollment=enrollment, lesson__is_published=False)  # not counted
+    dashboard = enrollment_list_for_learner(learner=enrollment.learner).get()
+    api_client.force_login(enrollment.learner)
     own = api_client.get("/api/enrollments/").json()["results"][0]
-    theirs = integrator.get(f"/api/enrollments/?learner={certificate.enrollment.learner_id}").json()["results"][0]
-    assert own["lessons_completed"] == theirs["lessons_completed"] == 1
-    assert own["certificate_url"] == theirs["certificate_url"] is not None
+    theirs = integrator.get(f"/api/enrollments/?learner={enrollment.learner_id}").json()["results"][0]
     assert own == theirs
+    assert theirs["lessons_completed"] == dashboard.lessons_completed == 1
+    assert theirs["last_completed_at"].replace("Z", "+00:00") == dashboard.last_completed_at.isoformat()
+    assert theirs["certificate_url"] == f"http://testserver/api/certificates/{certificate.pk}/"
