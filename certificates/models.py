@@ -48,6 +48,7 @@ class Certificate(models.Model):
     render_attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Every write sets it, `update()`s included (they name it): the API's `updated_since` reads it.
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -61,6 +62,8 @@ class Certificate(models.Model):
                 name="certificates_issued_has_pdf",
             ),
         ]
+        # The incremental sync's order and range: `?updated_since=` (docs/api.md).
+        indexes = [models.Index(fields=["updated_at", "id"], name="certificates_updated_at_id")]
 
     def __str__(self) -> str:
         return f"{self.course_title} — {self.learner_name} ({self.display_code})"

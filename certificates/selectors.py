@@ -9,6 +9,14 @@ def certificate_list_for_user(*, user) -> QuerySet[Certificate]:
     return Certificate.objects.filter(enrollment__learner=user).select_related("enrollment__course")
 
 
+def certificate_list_readable(*, user) -> QuerySet[Certificate]:
+    """What `user` may read through the API: every certificate for holders of `certificates.view_certificate`
+    (staff, service accounts of integrations), their own for everyone else."""
+    may_read_all = user.has_perm("certificates.view_certificate")
+    rows = Certificate.objects.all() if may_read_all else Certificate.objects.filter(enrollment__learner=user)
+    return rows.select_related("enrollment__course", "enrollment__learner").order_by("-created_at", "-id")
+
+
 def certificate_get_for_download(*, user, certificate_id: int) -> Certificate:
     """The learner's own certificate, or any for staff who may view certificates; DoesNotExist otherwise
     (answered 404)."""

@@ -19,6 +19,7 @@ class Enrollment(models.Model):
     enrolled_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Every write sets it, bulk and raw-SQL ones included (they name it): the API's `updated_since` reads it.
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -34,7 +35,11 @@ class Enrollment(models.Model):
                 name="enrollments_completed_has_date",
             ),
         ]
-        indexes = [models.Index(fields=["course", "id"], name="enrollments_course_id_range")]
+        indexes = [
+            models.Index(fields=["course", "id"], name="enrollments_course_id_range"),
+            # The incremental sync's order and range: `?updated_since=` (docs/api.md).
+            models.Index(fields=["updated_at", "id"], name="enrollments_updated_at_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner} in {self.course}"

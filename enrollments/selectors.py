@@ -3,11 +3,12 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from courses.models import Course, Lesson
-from enrollments.models import Enrollment, ImportJob
+from enrollments.models import Enrollment, ImportJob, LessonCompletion
 
 
 def enrollment_list_for_learner(*, learner) -> QuerySet[Enrollment]:
@@ -16,10 +17,31 @@ def enrollment_list_for_learner(*, learner) -> QuerySet[Enrollment]:
         Enrollment.objects.filter(learner=learner)
         # `certificate` is the reverse one-to-one the certificates app adds; joined so the dashboard's
         # certificate links cost no query per row.
-        .select_related("course", "certificate")
+        .select_related("learner", "course", "certificate")
         .annotate(
             lessons_completed=Count("completions", filter=Q(completions__lesson__is_published=True), distinct=True),
             last_completed_at=Max("completions__completed_at"),
+        )
+        .order_by("-enrolled_at", "-id")
+    )
+
+
+def enrollment_list_readable(*, user) -> QuerySet[Enrollment]:
+    """What `user` may read through the API: every enrollment for holders of `enrollments.view_enrollment`
+    (staff, service accounts of integrations), their own for everyone else; the learner's columns too.
+
+    The counts are correlated subqueries rather than a grouped join: with a page's LIMIT, PostgreSQL
+    computes them for that page's rows only, not for the whole table before sorting.
+    """
+    may_read_all = user.has_perm("enrollments.view_enrollment")
+    rows = Enrollment.objects.all() if may_read_all else Enrollment.objects.filter(learner=user)
+    completions = LessonCompletion.objects.filter(enrollment_id=OuterRef("pk")).order_by()
+    done = completions.filter(lesson__is_published=True).values("enrollment_id").annotate(n=Count("*")).values("n")
+    return (
+        rows.select_related("learner", "course", "certificate")
+        .annotate(
+            lessons_completed=Coalesce(Subquery(done, output_field=IntegerField()), 0),
+            last_completed_at=Subquery(completions.order_by("-completed_at").values("completed_at")[:1]),
         )
         .order_by("-enrolled_at", "-id")
     )

@@ -4,6 +4,7 @@ parser that refuses bodies nested too deeply to handle safely."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, parsers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -19,6 +20,34 @@ class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class SyncPagination(Pagination):
+    """Pages by number, except in an incremental sync (`?updated_since=`, lms.filters.SyncFilterSet).
+
+    There `next` resumes after the page's last row by (updated_at, id) instead of naming a page number:
+    a row written during the sync moves to the end of the order, and page numbers would then skip the
+    row that slid into the page already read. `count` is what is left from this page on; `previous` is
+    null. The response has the same shape either way.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.keyset = bool(request.query_params.get("updated_since"))
+        rows = super().paginate_queryset(queryset, request, view)
+        self.last_row = rows[-1] if rows else None
+        return rows
+
+    def get_next_link(self):
+        if not self.keyset:
+            return super().get_next_link()
+        if not self.page.has_next() or self.last_row is None:
+            return None
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        url = replace_query_param(url, "updated_since", self.last_row.updated_at.isoformat())
+        return replace_query_param(url, "after_id", self.last_row.pk)
+
+    def get_previous_link(self):
+        return None if self.keyset else super().get_previous_link()
 
 
 # No request body of this API nests beyond a few levels. Anything far deeper is refused before it reaches

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",  # its templates: the filter form of the browsable API
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_results",

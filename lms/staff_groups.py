@@ -39,8 +39,11 @@ STAFF_GROUPS: dict[str, list[str]] = {
         "enrollments.view_coursestats",
         "enrollments.recompute_coursestats",
     ],
-    # Connects other systems: webhook endpoints (and their secrets), deliveries, bulk imports.
+    # Connects other systems: webhook endpoints (and their secrets), deliveries, bulk imports; reads every
+    # enrollment and certificate, so a receiver can follow the links a webhook sends and sync a CRM.
     "Integrator": [
+        "enrollments.view_enrollment",
+        "certificates.view_certificate",
         "notifications.view_webhookendpoint",
         "notifications.add_webhookendpoint",
         "notifications.change_webhookendpoint",

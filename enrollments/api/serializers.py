@@ -5,7 +5,9 @@ from enrollments.models import Enrollment
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
     course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    learner_email = serializers.EmailField(source="learner.email", read_only=True)
     course_title = serializers.CharField(source="course.title", read_only=True)
     lessons_completed = serializers.IntegerField(read_only=True, default=0)
     last_completed_at = serializers.DateTimeField(read_only=True, default=None)
@@ -15,6 +17,10 @@ class EnrollmentSerializer(serializers.ModelSerializer):
         model = Enrollment
         fields = [
             "id",
+            "url",
+            "learner_id",
+            "learner_email",
+            "course_id",
             "course",
             "course_title",
             "status",
@@ -25,8 +31,14 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "last_completed_at",
             "lessons_completed",
             "certificate_url",
+            "updated_at",
         ]
         read_only_fields = fields
+
+    def get_url(self, enrollment) -> str:
+        request = self.context.get("request")
+        url = reverse("api-enrollment-detail", kwargs={"pk": enrollment.pk})
+        return request.build_absolute_uri(url) if request else url
 
     def get_certificate_url(self, enrollment) -> str | None:
         # The certificates app (downstream) adds the reverse one-to-one `certificate` when it exists.

@@ -218,11 +218,11 @@ def enrollment_sync_progress(*, enrollment_id: int) -> ProgressSync | None:
             # A status change happens once per enrollment, not per lesson: the ORM is fine for it.
             if status == Enrollment.Status.ACTIVE and percent == 100:
                 status = Enrollment.Status.COMPLETED
-                Enrollment.objects.filter(pk=enrollment_id).update(status=status, completed_at=now)
+                Enrollment.objects.filter(pk=enrollment_id).update(status=status, completed_at=now, updated_at=now)
                 enrollment_completed.send(sender=Enrollment, enrollment_id=enrollment_id)
             elif status == Enrollment.Status.COMPLETED and percent < 100:
                 status = Enrollment.Status.ACTIVE
-                Enrollment.objects.filter(pk=enrollment_id).update(status=status, completed_at=None)
+                Enrollment.objects.filter(pk=enrollment_id).update(status=status, completed_at=None, updated_at=now)
                 enrollment_reopened.send(sender=Enrollment, enrollment_id=enrollment_id)
     return ProgressSync(enrollment_id, percent, status, now)
 
@@ -284,7 +284,7 @@ def course_recompute_progress(*, course_id: int, batch_size: int = RECOMPUTE_BAT
         now = timezone.now()
         with transaction.atomic():
             batch = Enrollment.objects.filter(course_id=course_id, pk__gte=low, pk__lt=low + batch_size)
-            updated += batch.update(progress_percent=percent, last_synced_at=now)
+            updated += batch.update(progress_percent=percent, last_synced_at=now, updated_at=now)
             newly_done = list(
                 batch.filter(status=Enrollment.Status.ACTIVE, progress_percent=100).values_list("pk", flat=True)
             )

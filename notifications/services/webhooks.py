@@ -200,6 +200,8 @@ def _certificate_data(object_id: int) -> dict | None:
         "issued_at": certificate.issued_at.isoformat() if certificate.issued_at else None,
         "revoked_at": certificate.revoked_at.isoformat() if certificate.revoked_at else None,
         "verification_url": certificate.get_verification_url(),
+        "certificate_api_url": _absolute(reverse("api-certificate-detail", kwargs={"pk": certificate.pk})),
+        "enrollment_api_url": _absolute(reverse("api-enrollment-detail", kwargs={"pk": certificate.enrollment_id})),
     }
 
 

@@ -3,7 +3,8 @@
 Two learners, each with a completed enrollment and a certificate. `OTHERS_ROWS` holds every endpoint that
 takes an id a learner could swap for someone else's: with the other learner's ids the answer is 404 and
 none of their data is in it, while the owner gets the row's `owner_status` (so no row passes vacuously).
-A new learner-facing endpoint with an id gets a row here.
+A new learner-facing endpoint with an id gets a row here. Holders of the view permissions (integrators)
+read every row: tests/enrollments/test_integrator_api.py.
 """
 
 from dataclasses import dataclass
@@ -102,6 +103,35 @@ def test_lists_show_the_learner_s_own_items_only(api_client, me, other, url):
     assert response.status_code == 200
     assert leaked(response, other) == []
     assert leaked(response, me)  # the learner's own items are there: the check above can fail
+
+
+# Filters naming another learner or their course find nothing of theirs: filters narrow what the user may read.
+OTHERS_FILTERS = [
+    "/api/enrollments/?learner={email}",
+    "/api/enrollments/?learner={user_id}",
+    "/api/enrollments/?course={course}",
+    "/api/enrollments/?updated_since=2000-01-01T00:00:00Z",
+    "/api/certificates/?learner={email}",
+    "/api/certificates/?course={course}",
+    "/api/certificates/?updated_since=2000-01-01T00:00:00Z",
+]
+
+
+@pytest.mark.parametrize("url", OTHERS_FILTERS)
+def test_filtering_by_another_learner_finds_nothing_of_theirs(api_client, me, other, url):
+    api_client.force_login(me["user"])
+    response = api_client.get(url.format(user_id=other["user"].pk, **other))
+    assert response.status_code == 200
+    assert leaked(response, other) == []
+    assert all(row["learner_email"] == me["email"] for row in response.json()["results"])
+
+
+@pytest.mark.parametrize("row", [r for r in OTHERS_ROWS if r.method == "get" and r.url.startswith("/api/")], ids=str)
+def test_staff_without_view_permissions_get_404_for_a_learner_s_rows(api_client, other, row):
+    api_client.force_login(staff_with(email="staff@example.com"))
+    response = api_client.get(row.url.format(**other))
+    assert response.status_code == 404
+    assert leaked(response, other) == []
 
 
 # --- Lesson bodies: the syllabus is public, the content is for enrolled learners and permitted staff ------

@@ -85,7 +85,10 @@ SURFACES = [
     Surface("get", "/api/imports/{job}/", "enrollments.view_importjob", reads=True),
     Surface("post", "/api/imports/{job}/cancel/", "enrollments.control_importjob", reads=False, ok=202),
     Surface("get", "/api/imports/{job}/errors.csv", "enrollments.view_importjob", reads=True),
-    # Certificates of others: staff who may view certificates; for anyone else they do not exist
+    # Enrollments and certificates of others: staff (or integrations) who may view them; for anyone else
+    # they do not exist
+    Surface("get", "/api/enrollments/{enrollment}/", "enrollments.view_enrollment", True, denied=404),
+    Surface("get", "/api/certificates/{certificate}/", "certificates.view_certificate", True, denied=404),
     Surface("get", "/api/certificates/{certificate}/pdf/", "certificates.view_certificate", True, denied=404),
     Surface("get", "/certificates/{certificate}/pdf/", "certificates.view_certificate", True, denied=404),
     # Staff pages
@@ -122,6 +125,7 @@ def objects(completed_enrollment):  # noqa: F811 - the imported fixture
     delivery = WebhookDeliveryFactory(endpoint=endpoint, event__enrollment=enrollment)
     return {
         "course": enrollment.course.slug,
+        "enrollment": enrollment.pk,
         "job": job.pk,
         "certificate": certificate.pk,
         "endpoint": endpoint.pk,
@@ -204,7 +208,7 @@ OWN_ADMIN_VIEWS = {"lms_operations", "enrollments_importjob_add"}
 
 
 def test_every_staff_url_has_a_row():
-    sample = {"course": "python-101", "job": 1, "certificate": 1, "endpoint": 1, "delivery": 1}
+    sample = {"course": "python-101", "enrollment": 1, "job": 1, "certificate": 1, "endpoint": 1, "delivery": 1}
     covered = {resolve(s.url.format(**sample)).url_name for s in SURFACES}
     staff_names = {
         name for route, name in _staff_routes() if route.startswith(STAFF_ROUTE_PREFIXES) or name in OWN_ADMIN_VIEWS
