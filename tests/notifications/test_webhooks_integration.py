@@ -9,7 +9,7 @@ from standardwebhooks.webhooks import Webhook
 
 from lms.tasks import enqueue
 from notifications.models import Notification, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from notifications.services.webhooks import webhook_endpoint_create
+from notifications.services.webhook_endpoints import webhook_endpoint_create
 from notifications.tasks import webhook_deliver_task, webhook_event_fanout_task, webhook_retry_due_task
 from tests.enrollments.factories import EnrollmentFactory
 from tests.lms.factories import staff_with
