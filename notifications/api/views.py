@@ -67,6 +67,13 @@ class WebhookEndpointDetailView(generics.RetrieveAPIView):
             return WebhookEndpointDetailSerializer
         return WebhookEndpointSerializer
 
+    @extend_schema(
+        responses={200: WebhookEndpointDetailSerializer, 404: NOT_FOUND},
+        description="One endpoint; `secret` is included only for those who may change the endpoint.",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def _update(self, request, *, partial: bool) -> Response:
         endpoint = self.get_object()
         body = WebhookEndpointWriteSerializer(data=request.data, partial=partial)
@@ -151,6 +158,7 @@ class WebhookDeliveryListView(generics.ListAPIView):
         )
 
 
+@extend_schema(responses={200: WebhookDeliveryDetailSerializer, 404: NOT_FOUND})
 class WebhookDeliveryDetailView(generics.RetrieveAPIView):
     permission_classes = [ModelPermissions]
     serializer_class = WebhookDeliveryDetailSerializer
