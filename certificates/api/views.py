@@ -64,7 +64,7 @@ def _certificate_or_404(pk: int) -> Certificate:
         raise Http404 from None
 
 
-class CertificateRevokeView(generics.GenericAPIView):
+class CertificateRevokeView(APIView):
     """Staff revoke a certificate (as the admin action does): its verification says so from then on."""
 
     permission_classes = [has_perms("certificates.change_certificate")]
@@ -89,7 +89,7 @@ class CertificateRevokeView(generics.GenericAPIView):
         return Response(CertificateSerializer(certificate, context={"request": request}).data)
 
 
-class CertificateRegenerateView(generics.GenericAPIView):
+class CertificateRegenerateView(APIView):
     """Staff queue a re-render of a certificate's PDF, keeping its code and issue date."""
 
     permission_classes = [has_perms("certificates.change_certificate")]

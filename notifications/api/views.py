@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from lms.api import JSONParser
 from lms.permissions import ModelPermissions, has_perms
@@ -104,7 +105,7 @@ class WebhookEndpointDetailView(generics.RetrieveAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookEndpointTestView(generics.GenericAPIView):
+class WebhookEndpointTestView(APIView):
     permission_classes = [has_perms("notifications.change_webhookendpoint")]
 
     @extend_schema(
@@ -124,7 +125,7 @@ class WebhookEndpointTestView(generics.GenericAPIView):
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class WebhookEndpointSecretRotateView(generics.GenericAPIView):
+class WebhookEndpointSecretRotateView(APIView):
     permission_classes = [has_perms("notifications.change_webhookendpoint")]
 
     @extend_schema(
@@ -167,7 +168,7 @@ class WebhookDeliveryDetailView(generics.RetrieveAPIView):
         return selectors.webhook_delivery_list()
 
 
-class WebhookDeliveryRedeliverView(generics.GenericAPIView):
+class WebhookDeliveryRedeliverView(APIView):
     permission_classes = [has_perms("notifications.change_webhookdelivery")]
 
     @extend_schema(
