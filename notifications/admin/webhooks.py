@@ -124,8 +124,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         if sent:
             self.message_user(request, f"Test event queued for {sent} endpoint(s).", messages.SUCCESS)
 
-    @admin.action(description="Rotate the signing secret (the old one keeps signing for a grace period)",
-                  permissions=["change"])  # fmt: skip
+    @admin.action(
+        description="Rotate the signing secret (the old one keeps signing for a grace period)", permissions=["change"]
+    )
     def rotate_secret(self, request, queryset) -> None:
         rotated = [endpoint_services.webhook_endpoint_secret_rotate(endpoint=endpoint) for endpoint in queryset]
         hours = endpoint_services.webhook_secret_grace().total_seconds() / 3600
