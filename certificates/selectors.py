@@ -30,3 +30,8 @@ def certificate_get_by_code(*, code: str) -> Certificate:
     return Certificate.objects.filter(
         status__in=[Certificate.Status.ISSUED, Certificate.Status.REVOKED], code=normalize_code(code)
     ).get()
+
+
+def certificate_get(*, certificate_id: int) -> Certificate:
+    """Any certificate by id, for staff operations whose permission was checked before (DoesNotExist: 404)."""
+    return Certificate.objects.select_related("enrollment__course").get(pk=certificate_id)

@@ -24,6 +24,16 @@ api_patterns = [
     path("certificates/<int:pk>/", certificate_api.CertificateDetailView.as_view(), name="api-certificate-detail"),
     path("certificates/<int:pk>/pdf/", certificate_api.CertificatePdfView.as_view(), name="api-certificate-pdf"),
     path(
+        "certificates/<int:pk>/revoke/",
+        certificate_api.CertificateRevokeView.as_view(),
+        name="api-certificate-revoke",
+    ),
+    path(
+        "certificates/<int:pk>/regenerate/",
+        certificate_api.CertificateRegenerateView.as_view(),
+        name="api-certificate-regenerate",
+    ),
+    path(
         "certificates/verify/<str:code>/",
         certificate_api.CertificateVerifyView.as_view(),
         name="api-certificate-verify",

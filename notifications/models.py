@@ -72,6 +72,10 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True)
     secret = models.CharField(max_length=100, default=new_webhook_secret)
+    # The secret replaced by the last rotation: deliveries are signed with it too until it expires, so a
+    # receiver can switch to the new secret at its own pace (Standard Webhooks: several signatures).
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     event_types = models.JSONField(default=list, help_text="Subscribed event types; empty means all.")
     is_active = models.BooleanField("active", default=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
@@ -88,6 +92,13 @@ class WebhookEndpoint(models.Model):
 
     def subscribes_to(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
+
+    def signing_secrets(self, at) -> list[str]:
+        """The secrets a delivery made at `at` is signed with: the current one, then the previous one
+        while its grace period lasts."""
+        if self.previous_secret and self.previous_secret_expires_at and at < self.previous_secret_expires_at:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 def new_event_id() -> str:

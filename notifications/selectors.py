@@ -26,17 +26,17 @@ def webhook_event_has_subscribers(*, event_type: str) -> bool:
 
 
 def webhook_delivery_list(*, status: str | None = None, endpoint_id: int | None = None) -> QuerySet[WebhookDelivery]:
-    deliveries = WebhookDelivery.objects.select_related("event", "endpoint").order_by("-created_at", "-id")
+    """Deliveries, newest first, with their event, endpoint and attempts (one query for all attempts)."""
+    deliveries = (
+        WebhookDelivery.objects.select_related("event", "endpoint")
+        .prefetch_related("attempt_log")
+        .order_by("-created_at", "-id")
+    )
     if status:
         deliveries = deliveries.filter(status=status)
     if endpoint_id is not None:
         deliveries = deliveries.filter(endpoint_id=endpoint_id)
     return deliveries
-
-
-def webhook_delivery_detail_list() -> QuerySet[WebhookDelivery]:
-    """Deliveries with their attempts, for detail views (one query for all the attempts)."""
-    return webhook_delivery_list().prefetch_related("attempt_log")
 
 
 def webhook_delivery_ids_recent_for_endpoint(*, endpoint_id: int, limit: int = RECENT_DELIVERIES_LIMIT) -> list[int]:

@@ -63,3 +63,13 @@ class CertificateVerificationSerializer(serializers.ModelSerializer):
         model = Certificate
         fields = ["code", "learner_name", "course_title", "issued_at", "status", "valid", "revoked_at"]
         read_only_fields = fields
+
+
+class CertificateRevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why; kept on the certificate.")
+
+
+class CertificateRegenerateSerializer(serializers.Serializer):
+    refresh_names = serializers.BooleanField(
+        default=False, help_text="Take the learner's current name and the course's current title."
+    )

@@ -1,18 +1,25 @@
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from certificates import selectors
+from certificates import selectors, services
 from certificates.api.filters import CertificateFilter
-from certificates.api.serializers import CertificateSerializer, CertificateVerificationSerializer
+from certificates.api.serializers import (
+    CertificateRegenerateSerializer,
+    CertificateRevokeSerializer,
+    CertificateSerializer,
+    CertificateVerificationSerializer,
+)
 from certificates.models import Certificate
 from certificates.views import serve_pdf
-from lms.api import SyncPagination
+from lms.api import JSONParser, SyncPagination
+from lms.permissions import has_perms
 
 _READ_ALL = (
     "Learners get their own; holders of `certificates.view_certificate` (staff, service accounts of "
@@ -70,3 +77,63 @@ class CertificateVerifyView(generics.RetrieveAPIView):
             return selectors.certificate_get_by_code(code=self.kwargs["code"])
         except Certificate.DoesNotExist:
             raise Http404 from None
+
+
+def _certificate_or_404(pk: int) -> Certificate:
+    try:
+        return selectors.certificate_get(certificate_id=pk)
+    except Certificate.DoesNotExist:
+        raise Http404 from None
+
+
+class CertificateRevokeView(APIView):
+    """Staff revoke a certificate (as the admin action does): its verification says so from then on."""
+
+    permission_classes = [has_perms("certificates.change_certificate")]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=CertificateRevokeSerializer,
+        responses={
+            200: OpenApiResponse(CertificateSerializer, description="Revoked (already revoked: unchanged)."),
+            400: OpenApiResponse(description="Invalid input: field names with their messages."),
+            404: OpenApiResponse(description="No such certificate."),
+        },
+    )
+    def post(self, request, pk: int):
+        certificate = _certificate_or_404(pk)
+        body = CertificateRevokeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        certificate = services.certificate_revoke(
+            certificate=certificate, reason=body.validated_data["reason"], by=request.user
+        )
+        certificate = selectors.certificate_get(certificate_id=certificate.pk)
+        return Response(CertificateSerializer(certificate, context={"request": request}).data)
+
+
+class CertificateRegenerateView(APIView):
+    """Staff queue a re-render of a certificate's PDF, keeping its code and issue date."""
+
+    permission_classes = [has_perms("certificates.change_certificate")]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=CertificateRegenerateSerializer,
+        responses={
+            202: OpenApiResponse(CertificateSerializer, description="Queued."),
+            400: OpenApiResponse(description="Invalid input: field names with their messages."),
+            404: OpenApiResponse(description="No such certificate."),
+            409: OpenApiResponse(CertificateSerializer, description="Revoked: it cannot be regenerated."),
+        },
+    )
+    def post(self, request, pk: int):
+        certificate = _certificate_or_404(pk)
+        body = CertificateRegenerateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = CertificateSerializer(certificate, context={"request": request}).data
+        if certificate.status == Certificate.Status.REVOKED:
+            return Response(data, status=status.HTTP_409_CONFLICT)
+        services.certificate_request_regenerate(
+            certificate_id=certificate.pk, refresh_names=body.validated_data["refresh_names"]
+        )
+        return Response(data, status=status.HTTP_202_ACCEPTED)

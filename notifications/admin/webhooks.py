@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from lms.admin import JobInline
 from notifications import selectors
 from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventType
+from notifications.services import webhook_endpoints as endpoint_services
 from notifications.services import webhooks as services
 from notifications.ssrf import UnsafeURL, check_url
 
@@ -73,9 +74,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["url", "description", "is_active", "consecutive_failures", "disabled_at"]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
-    readonly_fields = ["secret", "consecutive_failures", "disabled_at", "disabled_reason", "created_at", "updated_at"]
+    readonly_fields = [
+        "secret",
+        "previous_secret_expires_at",
+        "consecutive_failures",
+        "disabled_at",
+        "disabled_reason",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [RecentDeliveryInline]
-    actions = ["send_test_event"]
+    actions = ["send_test_event", "rotate_secret"]
 
     def get_fields(self, request, obj=None):
         fields = ["url", "description", "event_types", "is_active"]
@@ -90,17 +99,18 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
-            created = services.webhook_endpoint_create(
-                url=obj.url, description=obj.description, event_types=obj.event_types
+            created = endpoint_services.webhook_endpoint_create(
+                url=obj.url, description=obj.description, event_types=obj.event_types, is_active=obj.is_active
             )
             obj.pk = created.pk
             obj._state.adding = False
             obj.refresh_from_db()
             return
-        services.webhook_endpoint_update(endpoint=obj, data={f: form.cleaned_data[f] for f in form.changed_data})
+        changed = {f: form.cleaned_data[f] for f in form.changed_data}
+        endpoint_services.webhook_endpoint_update(endpoint=obj, data=changed)
 
     def delete_model(self, request, obj) -> None:
-        services.webhook_endpoint_delete(endpoint=obj)
+        endpoint_services.webhook_endpoint_delete(endpoint=obj)
 
     @admin.action(description="Send a test event", permissions=["change"])
     def send_test_event(self, request, queryset) -> None:
@@ -113,6 +123,19 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{endpoint}: {' '.join(exc.messages)}", messages.WARNING)
         if sent:
             self.message_user(request, f"Test event queued for {sent} endpoint(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Rotate the signing secret (the old one keeps signing for a grace period)", permissions=["change"]
+    )
+    def rotate_secret(self, request, queryset) -> None:
+        rotated = [endpoint_services.webhook_endpoint_secret_rotate(endpoint=endpoint) for endpoint in queryset]
+        hours = endpoint_services.webhook_secret_grace().total_seconds() / 3600
+        self.message_user(
+            request,
+            f"New secret for {len(rotated)} endpoint(s), shown on each endpoint's page; deliveries are signed "
+            f"with the old secret too for {hours:g} hours.",
+            messages.SUCCESS,
+        )
 
 
 class WebhookAttemptInline(ReadOnlyInline):

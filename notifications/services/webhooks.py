@@ -1,4 +1,5 @@
-"""Writes and side effects of outgoing webhooks: endpoints, events, fan-out, delivery, retries.
+"""Writes and side effects of outgoing webhooks: events, fan-out, delivery, retries (endpoints themselves:
+notifications.services.webhook_endpoints).
 
 The database decides every step: one event per (type, object) and one delivery per (event, endpoint) are
 unique constraints, and a delivery's row lock decides who sends it. A delivery's state machine:
@@ -73,69 +74,7 @@ TEST_EVENT_TYPE = "webhook.test"
 EXCERPT_NOTE_LIMIT = 2000
 
 
-# --- Endpoints ------------------------------------------------------------------------------------
-
-
-def webhook_url_validate(url: str) -> None:
-    """Raise ValidationError({"url": ...}) unless the SSRF guard accepts `url`."""
-    try:
-        check_url(url)
-    except UnsafeURL as exc:
-        raise ValidationError({"url": str(exc)}) from None
-
-
-def _event_types_clean(event_types) -> list[str]:
-    event_types = list(event_types or [])
-    unknown = sorted(set(event_types) - set(WebhookEventType.values))
-    if unknown:
-        raise ValidationError({"event_types": f"Unknown event types: {', '.join(unknown)}."})
-    return sorted(set(event_types))
-
-
-def webhook_endpoint_create(*, url: str, description: str = "", event_types=None) -> WebhookEndpoint:
-    """Create an active endpoint with a new signing secret. Resolves the URL's host (SSRF guard)."""
-    webhook_url_validate(url)
-    endpoint = WebhookEndpoint(url=url.strip(), description=description, event_types=_event_types_clean(event_types))
-    endpoint.full_clean(exclude=["event_types"])  # checked above; the model calls [] blank
-    endpoint.save()
-    return endpoint
-
-
-def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict) -> WebhookEndpoint:
-    """Apply `data` (url, description, event_types, is_active) to `endpoint`.
-
-    A changed URL passes the SSRF guard again. Re-activating a disabled endpoint clears its disabled
-    state and failure count; deactivating it by hand records who-knows-why as "disabled by staff".
-    """
-    fields = {"updated_at"}
-    if "url" in data:
-        webhook_url_validate(data["url"])
-        endpoint.url = data["url"].strip()
-        fields.add("url")
-    if "description" in data:
-        endpoint.description = data["description"]
-        fields.add("description")
-    if "event_types" in data:
-        endpoint.event_types = _event_types_clean(data["event_types"])
-        fields.add("event_types")
-    if "is_active" in data:
-        if data["is_active"] and (endpoint.disabled_at is not None or not endpoint.is_active):
-            endpoint.consecutive_failures = 0
-            endpoint.disabled_at = None
-            endpoint.disabled_reason = ""
-        elif not data["is_active"] and endpoint.disabled_at is None:
-            endpoint.disabled_at = timezone.now()
-            endpoint.disabled_reason = endpoint.disabled_reason or "Disabled by staff."
-        endpoint.is_active = bool(data["is_active"])
-        fields |= {"is_active", "consecutive_failures", "disabled_at", "disabled_reason"}
-    endpoint.full_clean(exclude=["event_types"])  # checked above; the model calls [] blank
-    endpoint.save(update_fields=sorted(fields))
-    return endpoint
-
-
-def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
-    """Delete the endpoint with its deliveries and their attempts (events stay: other endpoints share them)."""
-    endpoint.delete()
+# --- Endpoint failures ---------------------------------------------------------------------------------
 
 
 def _endpoint_disable(*, endpoint_id: int, reason: str) -> bool:
@@ -314,12 +253,19 @@ def webhook_body(event: WebhookEvent) -> str:
 
 def webhook_headers(*, endpoint: WebhookEndpoint, event: WebhookEvent, body: str, at: datetime) -> dict:
     """Standard Webhooks headers for one attempt: the id is the event's (stable across retries), the
-    timestamp is the attempt's, the signature covers both and the body."""
+    timestamp is the attempt's, the signature covers both and the body.
+
+    `webhook-signature` holds one `v1,` signature per signing secret, space-separated: the current
+    secret's, and during a rotation's grace period the previous secret's too (a receiver verifies if any
+    one matches).
+    """
+    secrets = endpoint.signing_secrets(at)
     at = at.astimezone(UTC).replace(microsecond=0)
+    signatures = [Webhook(secret).sign(event.event_id, at, body) for secret in secrets]
     return {
         "webhook-id": event.event_id,
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(endpoint.secret).sign(event.event_id, at, body),
+        "webhook-signature": " ".join(signatures),
         "Content-Type": "application/json",
         "User-Agent": f"{settings.SITE_NAME}-Webhooks/1.0",
     }

@@ -8,14 +8,12 @@ sweeper (`notifications.retry_due_webhooks`, every 5 s) queues what is due.
 from celery import shared_task
 
 from lms.tasks import RETRY_ON_DB_ERRORS
-from notifications.models import WebhookEndpoint
 from notifications.services import webhooks as services
 
 __all__ = [
     "webhook_deliver_task",
     "webhook_event_fanout_task",
     "webhook_retry_due_task",
-    "webhook_send_test_event_task",
 ]
 
 
@@ -50,11 +48,3 @@ def webhook_deliver_task(delivery_id: int) -> dict | None:
 def webhook_retry_due_task() -> int:
     """Periodic (every 5 s): queue the deliveries that are due."""
     return len(services.webhook_due_claim())
-
-
-@shared_task(name="notifications.deliver_test_webhook", soft_time_limit=20, time_limit=30)
-def webhook_send_test_event_task(endpoint_id: int) -> int | None:
-    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
-    if endpoint is None:
-        return None
-    return services.webhook_send_test_event(endpoint=endpoint).pk

@@ -109,6 +109,8 @@ ACTIONS = [
            jobs_queued),
     Action("notifications.webhookendpoint", "send_test_event", ("notifications.change_webhookendpoint",),
            WebhookEndpointFactory, lambda e: WebhookDelivery.objects.count()),
+    Action("notifications.webhookendpoint", "rotate_secret", ("notifications.change_webhookendpoint",),
+           WebhookEndpointFactory, lambda e: _fresh(e).secret),
     Action("notifications.webhookdelivery", "redeliver", ("notifications.change_webhookdelivery",),
            lambda: WebhookDeliveryFactory(status="failed"), jobs_queued),
     Action("django_celery_beat.periodictask", "enable_tasks", ("django_celery_beat.change_periodictask",),

@@ -14,11 +14,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from certificates import services as certificate_services
+from certificates.models import Certificate
 from enrollments import services as enrollment_services
 from enrollments.models import ImportJob
 from enrollments.services import imports
 from lms.models import Job
-from notifications.models import WebhookEndpoint
+from notifications.models import WebhookDelivery, WebhookEndpoint
 from tests.certificates.conftest import completed_enrollment  # noqa: F401 - fixture
 from tests.lms.factories import UserFactory, grant, staff_with
 from tests.notifications.factories_webhooks import WebhookDeliveryFactory, WebhookEndpointFactory
@@ -68,9 +69,40 @@ SURFACES = [
         data=lambda: {"description": "Changed"},
         format="json",
     ),
+    Surface(
+        "put",
+        "/api/webhooks/endpoints/{endpoint}/",
+        "notifications.change_webhookendpoint",
+        reads=False,
+        data=lambda: {"url": PUBLIC_URL, "description": "Replaced"},
+        format="json",
+    ),
     Surface("delete", "/api/webhooks/endpoints/{endpoint}/", "notifications.delete_webhookendpoint", False, ok=204),
+    Surface("post", "/api/webhooks/endpoints/{endpoint}/test/", "notifications.change_webhookendpoint", False, ok=202),
+    Surface("post", "/api/webhooks/endpoints/{endpoint}/rotate-secret/", "notifications.change_webhookendpoint", False),
     Surface("get", "/api/webhooks/deliveries/", "notifications.view_webhookdelivery", reads=True),
     Surface("get", "/api/webhooks/deliveries/{delivery}/", "notifications.view_webhookdelivery", reads=True),
+    Surface(
+        "post", "/api/webhooks/deliveries/{delivery}/redeliver/", "notifications.change_webhookdelivery", False, ok=202
+    ),
+    # Certificates: staff operations
+    Surface(
+        "post",
+        "/api/certificates/{certificate}/revoke/",
+        "certificates.change_certificate",
+        reads=False,
+        data=lambda: {"reason": "Issued in error"},
+        format="json",
+    ),
+    Surface(
+        "post",
+        "/api/certificates/{certificate}/regenerate/",
+        "certificates.change_certificate",
+        reads=False,
+        ok=202,
+        data=dict,
+        format="json",
+    ),
     # The imports API
     Surface("get", "/api/imports/", "enrollments.view_importjob", reads=True),
     Surface(
@@ -137,7 +169,9 @@ def objects(completed_enrollment):  # noqa: F811 - the imported fixture
 def written() -> tuple:
     """What the writes of the table change."""
     return (
-        list(WebhookEndpoint.objects.order_by("pk").values_list("pk", "description", "url")),
+        list(WebhookEndpoint.objects.order_by("pk").values_list("pk", "description", "url", "secret")),
+        list(WebhookDelivery.objects.order_by("pk").values_list("pk", "status", "attempts", "updated_at")),
+        list(Certificate.objects.order_by("pk").values_list("pk", "status")),
         list(ImportJob.objects.order_by("pk").values_list("pk", "cancel_requested_at")),
         Job.objects.count(),
     )
@@ -205,13 +239,16 @@ def _staff_routes(resolver: URLResolver = None, prefix: str = ""):
 
 STAFF_ROUTE_PREFIXES = ("api/webhooks/", "api/imports/", "staff/")
 OWN_ADMIN_VIEWS = {"lms_operations", "enrollments_importjob_add"}
+STAFF_API_VIEWS = {"api-certificate-revoke", "api-certificate-regenerate"}
 
 
 def test_every_staff_url_has_a_row():
     sample = {"course": "python-101", "enrollment": 1, "job": 1, "certificate": 1, "endpoint": 1, "delivery": 1}
     covered = {resolve(s.url.format(**sample)).url_name for s in SURFACES}
     staff_names = {
-        name for route, name in _staff_routes() if route.startswith(STAFF_ROUTE_PREFIXES) or name in OWN_ADMIN_VIEWS
+        name
+        for route, name in _staff_routes()
+        if route.startswith(STAFF_ROUTE_PREFIXES) or name in OWN_ADMIN_VIEWS | STAFF_API_VIEWS
     }
     assert staff_names and staff_names <= covered, f"staff URLs without a row: {sorted(staff_names - covered)}"
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from notifications.services import webhook_endpoints as endpoint_services
 from notifications.services import webhooks as services
 from tests.certificates.factories import CertificateFactory
 from tests.conftest import is_postgres
@@ -422,21 +423,21 @@ def test_a_test_event_goes_to_that_endpoint_alone(receiver, django_capture_on_co
 
 
 def test_an_endpoint_created_by_the_service_gets_a_standard_webhooks_secret(receiver):
-    endpoint = services.webhook_endpoint_create(url=receiver.url, event_types=["certificate.issued"])
+    endpoint = endpoint_services.webhook_endpoint_create(url=receiver.url, event_types=["certificate.issued"])
     assert endpoint.secret.startswith("whsec_") and endpoint.is_active
     assert endpoint.event_types == ["certificate.issued"]
 
 
 def test_unknown_event_types_are_refused():
     with pytest.raises(ValidationError) as error:
-        services.webhook_endpoint_create(url="http://127.0.0.1/hook", event_types=["user.deleted"])
+        endpoint_services.webhook_endpoint_create(url="http://127.0.0.1/hook", event_types=["user.deleted"])
     assert "event_types" in error.value.message_dict
 
 
 @pytest.mark.parametrize("url", UNSAFE_URLS)
 def test_unsafe_urls_are_refused_at_save_by_the_service(no_loopback, url):
     with pytest.raises(ValidationError) as error:
-        services.webhook_endpoint_create(url=url)
+        endpoint_services.webhook_endpoint_create(url=url)
     assert "public addresses" in error.value.message_dict["url"][0]
     assert not WebhookEndpoint.objects.exists()
 
@@ -444,7 +445,7 @@ def test_unsafe_urls_are_refused_at_save_by_the_service(no_loopback, url):
 def test_changing_the_url_to_an_unsafe_one_is_refused(no_loopback):
     endpoint = WebhookEndpointFactory(url="https://93.184.216.34/hook")
     with pytest.raises(ValidationError):
-        services.webhook_endpoint_update(endpoint=endpoint, data={"url": "http://10.0.0.1/"})
+        endpoint_services.webhook_endpoint_update(endpoint=endpoint, data={"url": "http://10.0.0.1/"})
     endpoint.refresh_from_db()
     assert endpoint.url == "https://93.184.216.34/hook"
 

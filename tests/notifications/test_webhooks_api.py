@@ -118,7 +118,7 @@ def test_an_unsafe_url_is_a_400_with_a_message_on_url(staff_client, no_loopback,
 def test_an_update_to_an_unsafe_url_is_a_400(staff_client, no_loopback):
     endpoint = WebhookEndpointFactory(url=PUBLIC_URL)
 
-    response = staff_client.patch(f"/api/webhooks/endpoints/{endpoint.pk}/", {"url": "http://10.0.0.1/"})
+    response = staff_client.patch(f"/api/webhooks/endpoints/{endpoint.pk}/", {"url": "http://10.0.0.1/"}, format="json")
 
     assert response.status_code == 400 and "url" in response.json()
     endpoint.refresh_from_db()

@@ -9,7 +9,7 @@ from standardwebhooks.webhooks import Webhook
 
 from lms.tasks import enqueue
 from notifications.models import Notification, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from notifications.services.webhooks import webhook_endpoint_create
+from notifications.services.webhook_endpoints import webhook_endpoint_create
 from notifications.tasks import webhook_deliver_task, webhook_event_fanout_task, webhook_retry_due_task
 from tests.enrollments.factories import EnrollmentFactory
 from tests.lms.factories import staff_with
@@ -119,3 +119,22 @@ def test_duplicate_fanouts_and_deliveries_send_each_endpoint_the_event_once(work
         "/hooks?source=lms&endpoint=2",
     ]
     assert set(WebhookDelivery.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_after_a_rotation_a_test_event_sent_through_the_api_verifies_with_either_secret(worker, receiver, api_client):
+    api_client.force_authenticate(
+        staff_with("notifications.view_webhookdelivery", "notifications.change_webhookendpoint")
+    )
+    endpoint = webhook_endpoint_create(url=receiver.url)
+    old = endpoint.secret
+
+    new = api_client.post(f"/api/webhooks/endpoints/{endpoint.pk}/rotate-secret/").json()["secret"]
+    response = api_client.post(f"/api/webhooks/endpoints/{endpoint.pk}/test/")
+
+    assert response.status_code == 202, response.content
+    delivery_where(pk=response.json()["id"], status="succeeded")
+    [request] = receiver.requests
+    assert Webhook(old).verify(request.body, request.headers)["type"] == "webhook.test"
+    assert Webhook(new).verify(request.body, request.headers)["data"]["endpoint_id"] == endpoint.pk
+    body = api_client.get(f"/api/webhooks/deliveries/?endpoint={endpoint.pk}").json()
+    assert [a["status_code"] for a in body["results"][0]["attempts_log"]] == [200]
