@@ -92,10 +92,15 @@ def _event_types_clean(event_types) -> list[str]:
     return sorted(set(event_types))
 
 
-def webhook_endpoint_create(*, url: str, description: str = "", event_types=None) -> WebhookEndpoint:
-    """Create an active endpoint with a new signing secret. Resolves the URL's host (SSRF guard)."""
+def webhook_endpoint_create(
+    *, url: str, description: str = "", event_types=None, is_active: bool = True
+) -> WebhookEndpoint:
+    """Create an endpoint (active unless asked otherwise) with a new signing secret. Resolves the URL's host
+    (SSRF guard)."""
     webhook_url_validate(url)
-    endpoint = WebhookEndpoint(url=url.strip(), description=description, event_types=_event_types_clean(event_types))
+    endpoint = WebhookEndpoint(
+        url=url.strip(), description=description, event_types=_event_types_clean(event_types), is_active=is_active
+    )
     endpoint.full_clean(exclude=["event_types"])  # checked above; the model calls [] blank
     endpoint.save()
     return endpoint
