@@ -7,8 +7,12 @@ RETRY_AFTER = {
 }
 
 
+WRITES = ("post", "put", "patch", "delete")
+
+
 def postprocess_schema_errors(result, generator, request, public):
-    """Add `Retry-After` to every 429 and the `ClientErrorResponse` component (any other 4xx error)."""
+    """Add `Retry-After` to every 429, the 403 of a session's failed CSRF check to every write a session may
+    send, and the `ClientErrorResponse` component (any other 4xx error)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["ClientErrorResponse"] = {
         "type": "object",
@@ -19,9 +23,16 @@ def postprocess_schema_errors(result, generator, request, public):
         },
         "required": ["type", "errors"],
     }
+    forbidden = {
+        "description": "Not allowed, or the session's CSRF check failed.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse403"}}},
+    }
     for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            throttled = operation.get("responses", {}).get("429")
-            if throttled is not None:
-                throttled.setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+        for method, operation in operations.items():
+            responses = operation.get("responses", {})
+            if "429" in responses:
+                responses["429"].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+            sessions = any("cookieAuth" in requirement for requirement in operation.get("security", []))
+            if method in WRITES and sessions:
+                responses.setdefault("403", forbidden)
     return result

@@ -231,6 +231,8 @@ REST_FRAMEWORK = {
     # upload (imports) declares its multipart parser itself. JSON nested deeper than
     # lms.api.JSON_MAX_DEPTH is a 400, never a RecursionError.
     "DEFAULT_PARSER_CLASSES": ["lms.api.JSONParser"],
+    # ...and answers JSON only (no browsable HTML API: /api/docs/ is the API's page for people).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

@@ -1,11 +1,15 @@
 """The schema says what the server does, and the API takes JSON only (a form body cannot switch a boolean
 off by leaving it out). What a typed client generated from /api/schema/ relies on is checked here."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from notifications.models import WebhookEndpoint
-from tests.lms.factories import staff_with
+from tests.courses.factories import CourseFactory
+from tests.lms.factories import UserFactory, staff_with
 from tests.notifications.factories_webhooks import WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +46,11 @@ def test_form_put_on_a_webhook_endpoint_is_415_and_leaves_it_active(api_client):
     api_client.force_authenticate(staff_with("notifications.change_webhookendpoint"))
 
     # A form body without the checkbox would have meant is_active=False.
-    response = api_client.put(f"/api/webhooks/endpoints/{endpoint.pk}/", {"url": PUBLIC_URL, "description": "x"})
+    response = api_client.put(
+        f"/api/webhooks/endpoints/{endpoint.pk}/",
+        urlencode({"url": PUBLIC_URL, "description": "x"}),
+        content_type="application/x-www-form-urlencoded",
+    )
 
     assert response.status_code == 415
     assert response.json()["errors"][0]["code"] == "unsupported_media_type"
@@ -62,9 +70,21 @@ def test_the_same_put_as_json_keeps_a_boolean_it_leaves_out_as_it_was(api_client
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).is_active
 
 
-def test_a_form_post_to_register_is_415(api_client):
-    response = api_client.post("/api/auth/register/", {"email": "form@example.com", "password": "a-long-pass-2024"})
+@pytest.mark.parametrize("body_format", ["multipart", "form"])
+def test_a_form_or_multipart_post_to_register_is_415(api_client, body_format):
+    data = {"email": "form@example.com", "password": "a-long-pass-2024"}
+    if body_format == "multipart":
+        response = api_client.post("/api/auth/register/", data, format="multipart")
+    else:
+        response = api_client.post(
+            "/api/auth/register/", urlencode(data), content_type="application/x-www-form-urlencoded"
+        )
     assert response.status_code == 415
+
+
+def test_the_api_answers_json_even_to_a_browser(api_client):
+    response = api_client.get("/api/courses/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
 
 
 def test_only_the_upload_takes_multipart_and_no_write_takes_a_form(schema):
@@ -137,3 +157,14 @@ def test_headers_are_documented_where_they_are_sent(schema):
     assert "Idempotent-Replayed" in enroll["201"]["headers"] and "Idempotent-Replayed" in enroll["200"]["headers"]
     assert "Retry-After" in enroll["409"]["headers"]
     assert "Idempotent-Replayed" not in enroll["401"].get("headers", {})
+
+
+def test_a_session_write_without_csrf_gets_the_documented_403(schema):
+    CourseFactory(slug="python")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(UserFactory())
+
+    response = browser.post("/api/courses/python/enroll/")
+
+    assert response.status_code == 403 and response.json()["errors"][0]["code"] == "permission_denied"
+    assert "403" in schema["paths"]["/api/courses/{slug}/enroll/"]["post"]["responses"]
