@@ -61,10 +61,3 @@ class ErrorResponse400Serializer(serializers.Serializer):
 
     type = serializers.ChoiceField(choices=[VALIDATION_ERROR, CLIENT_ERROR])
     errors = ErrorSerializer(many=True)
-
-
-class ClientErrorResponseSerializer(serializers.Serializer):
-    """Any other 4xx the API answers: one error with its `code` and `detail`."""
-
-    type = serializers.ChoiceField(choices=[CLIENT_ERROR])
-    errors = ErrorSerializer(many=True)
