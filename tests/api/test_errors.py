@@ -61,9 +61,12 @@ urlpatterns = [path("api/test-drf-crash/", CrashingView.as_view()), *lms_urlpatt
 
 
 @pytest.mark.urls("tests.api.test_errors")
-def test_a_crash_inside_an_api_view_is_a_500_in_the_same_shape(client):
+def test_a_crash_inside_an_api_view_is_a_500_in_the_same_shape_and_is_still_logged(client, caplog):
     client.raise_request_exception = False
     response = client.get("/api/test-drf-crash/")
+    # Answering the crash must not hide it: it is logged with its traceback (and Sentry sees the same signal).
+    logged = [record for record in caplog.records if record.name == "django.request" and record.exc_info]
+    assert logged and "boom" in str(logged[0].exc_info[1])
     assert response.status_code == 500
     assert response.json() == {
         "type": "server_error",
