@@ -1,19 +1,9 @@
-"""API-wide pieces: the exception handler that keeps every error JSON with field messages, and the JSON
-parser that refuses bodies nested too deeply to handle safely."""
+"""API-wide pieces: pagination, and the JSON parser that refuses bodies nested too deeply to handle safely.
+The error shape and handler are in lms/errors.py."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, parsers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
-from rest_framework.views import exception_handler as drf_exception_handler
-
-
-def exception_handler(exc, context):
-    # Services raise Django's ValidationError; the API answers it as a 400 with the same field messages.
-    if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        exc = exceptions.ValidationError(detail=detail)
-    return drf_exception_handler(exc, context)
 
 
 class Pagination(PageNumberPagination):

@@ -25,6 +25,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from lms.errors import error_body
 from lms.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -198,7 +199,7 @@ class IdempotencyMiddleware:
             return None
         key = request.META["HTTP_IDEMPOTENCY_KEY"]
         if not idempotency_key_is_valid(key):
-            return _json_response({HEADER: [KEY_INVALID]}, status=400)
+            return _json_response(error_body(code="invalid", detail=KEY_INVALID, attr=HEADER, status=400), status=400)
         path = request.get_full_path()
         fingerprint = request_fingerprint(method=request.method, path=path, body=body)
         record, claimed = idempotency_record_claim(
@@ -208,9 +209,10 @@ class IdempotencyMiddleware:
             request._idempotency_record = record
             return None
         if record is not None and record.request_fingerprint != fingerprint:
-            return _json_response({"detail": KEY_REUSED}, status=422)
+            return _json_response(error_body(code="idempotency_key_reused", detail=KEY_REUSED, status=422), status=422)
         if record is None or record.response_status is None:
-            return _json_response({"detail": KEY_IN_PROGRESS}, status=409, **{"Retry-After": "1"})
+            body = error_body(code="idempotency_key_in_progress", detail=KEY_IN_PROGRESS, status=409)
+            return _json_response(body, status=409, **{"Retry-After": "1"})
         return replay_response(record)
 
     def process_exception(self, request, exception):
@@ -218,7 +220,8 @@ class IdempotencyMiddleware:
 
 
 def postprocess_schema_idempotency_key(result, generator, request, public):
-    """drf-spectacular hook: document the header (and its 409/422) on every authenticated POST."""
+    """drf-spectacular hook: document the header, its 409/422 and `Idempotent-Replayed` on every
+    authenticated POST (the hook in lms/schema.py adds the error component these refer to)."""
     parameter = {
         "in": "header",
         "name": HEADER,
@@ -229,17 +232,32 @@ def postprocess_schema_idempotency_key(result, generator, request, public):
             f"with `{REPLAYED_HEADER}: true`, without repeating the action. See docs/api.md."
         ),
     }
-    detail = {"type": "object", "properties": {"detail": {"type": "string"}}}
+    replayed = {
+        "schema": {"type": "string", "enum": ["true"]},
+        "description": "Present on a stored response replayed for a repeated `Idempotency-Key`.",
+    }
+    retry_after = {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}
+    error = {"$ref": "#/components/schemas/ClientErrorResponse"}
     for path, operations in result.get("paths", {}).items():
         operation = operations.get("post")
         if not path.startswith(API_PREFIX) or operation is None:
             continue
         if not any(requirement for requirement in operation.get("security", [])):
             continue  # anonymous endpoints ignore the header
+        media_types = operation.get("requestBody", {}).get("content", {})
+        if media_types and all(media_type.startswith("multipart/") for media_type in media_types):
+            continue  # uploads ignore it too
         operation.setdefault("parameters", []).append(parameter)
         responses = operation.setdefault("responses", {})
         for status, description in (("409", KEY_IN_PROGRESS), ("422", KEY_REUSED)):
-            responses.setdefault(
-                status, {"description": description, "content": {"application/json": {"schema": detail}}}
-            )
+            response = responses.setdefault(status, {"description": description, "content": {}})
+            media = response.setdefault("content", {}).setdefault("application/json", {})
+            if "schema" in media and media["schema"] != error:  # the view's own 409 (a cancelled import)
+                media["schema"] = {"oneOf": [media["schema"], error]}
+            else:
+                media["schema"] = error
+        responses["409"].setdefault("headers", {})["Retry-After"] = retry_after
+        for status, response in responses.items():
+            if int(status) < 500 and int(status) not in UNSTORED_STATUSES:
+                response.setdefault("headers", {})[REPLAYED_HEADER] = replayed
     return result

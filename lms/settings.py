@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",  # its templates: the filter form of the browsable API
+    "drf_standardized_errors",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_results",
@@ -227,12 +228,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "lms.api.Pagination",
-    # JSON nested deeper than lms.api.JSON_MAX_DEPTH is a 400, never a RecursionError.
-    "DEFAULT_PARSER_CLASSES": [
-        "lms.api.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON in, JSON out: writes take JSON only (a form body would switch booleans off by omission); the one
+    # upload (imports) declares its multipart parser itself. JSON nested deeper than
+    # lms.api.JSON_MAX_DEPTH is a 400, never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["lms.api.JSONParser"],
+    # ...and answers JSON only (no browsable HTML API: /api/docs/ is the API's page for people).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -245,8 +246,15 @@ REST_FRAMEWORK = {
     },
     # Throttles count per user, or per client address as lms.http.client_ip finds it (see NUM_PROXIES).
     "NUM_PROXIES": NUM_PROXIES,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "lms.api.exception_handler",
+    # One error shape everywhere (lms/errors.py, docs/api.md "Errors"), documented on every operation.
+    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+}
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_HANDLER_CLASS": "lms.errors.ExceptionHandler",
+    # Field errors are documented by shape (field, code, message), not one enum per field: services add
+    # codes of their own, and a client handles an unknown code the same way as a known one.
+    "ERROR_SCHEMAS": {"400": "lms.errors.ErrorResponse400Serializer"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LMS API",
@@ -257,14 +265,29 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Separate request and response components: a request never has to send read-only fields (id, secret).
+    "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "lms.schema.postprocess_schema_errors",
         "lms.idempotency.postprocess_schema_idempotency_key",
     ],
     "ENUM_NAME_OVERRIDES": {
         "EnrollmentStatusEnum": "enrollments.models.Enrollment.Status",
         "CertificateStatusEnum": "certificates.models.Certificate.Status",
         "WebhookDeliveryStatusEnum": "notifications.models.WebhookDelivery.Status",
+        # drf-standardized-errors' error types and codes (its documented set-up).
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
+        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
+        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
+        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
+        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
+        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
+        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
+        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
     },
 }
 

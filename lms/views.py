@@ -4,6 +4,7 @@ from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from lms.errors import SERVER_ERROR_DETAIL, error_body
 from lms.startup import check_broker, check_database
 
 API_PREFIX = "/api/"
@@ -27,44 +28,51 @@ def healthz(request):
     return JsonResponse(body, status=200 if not failing else 503)
 
 
-def rate_limited(request, exception):
-    """django-ratelimit's answer: 429 with a page that says when to try again."""
-    return render(request, "429.html", status=429)
-
-
 # Django's error views answer HTML. Under /api/ a client expects JSON whatever failed (an unknown URL, a
-# crash, a CSRF refusal outside DRF), in the {"detail": ...} shape DRF's own errors have.
+# crash, a CSRF refusal outside DRF), in the one shape of the API's own errors (lms/errors.py), with the
+# codes DRF gives the same errors.
 
 
 def _is_api(request) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def _api_error(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse(error_body(code=code, detail=detail, status=status), status=status)
+
+
+def rate_limited(request, exception):
+    """django-ratelimit's answer: 429 with a page that says when to try again."""
+    if _is_api(request):
+        return _api_error(429, "throttled", "Request was throttled.")
+    return render(request, "429.html", status=429)
+
+
 def bad_request(request, exception):
     if _is_api(request):
-        return JsonResponse({"detail": "Bad request."}, status=400)
+        return _api_error(400, "bad_request", "Bad request.")
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception):
     if _is_api(request):
-        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+        return _api_error(403, "permission_denied", "You do not have permission to perform this action.")
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception):
     if _is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return _api_error(404, "not_found", "Not found.")
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     if _is_api(request):
-        return JsonResponse({"detail": "A server error occurred."}, status=500)
+        return _api_error(500, "error", SERVER_ERROR_DETAIL)
     return defaults.server_error(request)
 
 
 def csrf_failure(request, reason=""):
     if _is_api(request):
-        return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)
+        return _api_error(403, "permission_denied", f"CSRF Failed: {reason}")
     return csrf.csrf_failure(request, reason)

@@ -33,6 +33,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; n
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {k: "10000/min" for k in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]},
+    # APIClient sends JSON unless a test says otherwise: the API takes no form bodies (docs/api.md).
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 CERTIFICATE_VERIFY_RATE = "10000/m"  # the rate-limit test lowers it itself

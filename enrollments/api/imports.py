@@ -2,12 +2,12 @@
 
 Reading needs `enrollments.view_importjob`, uploading `add_importjob`, cancelling `control_importjob`."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -32,7 +32,7 @@ class ImportCountsSerializer(serializers.Serializer):
 
 class ImportJobSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    uploaded_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)  # user deleted
     percent = serializers.SerializerMethodField()
     rate_per_second = serializers.SerializerMethodField()
     eta_seconds = serializers.SerializerMethodField()
@@ -125,7 +125,7 @@ class _ImportUploadLimitMixin:
 
 class ImportListCreateView(_ImportUploadLimitMixin, generics.ListAPIView):
     permission_classes = [ModelPermissions]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
     serializer_class = ImportJobSerializer
 
     def get_queryset(self):
@@ -135,24 +135,24 @@ class ImportListCreateView(_ImportUploadLimitMixin, generics.ListAPIView):
         request={"multipart/form-data": ImportUploadSerializer},
         responses={
             202: OpenApiResponse(ImportJobSerializer, description="Stored and queued; Location is the job's URL."),
-            400: OpenApiResponse(description='{"file": ["why the file cannot be imported"]}'),
         },
+        parameters=[
+            OpenApiParameter("Location", OpenApiTypes.URI, OpenApiParameter.HEADER, response=[202]),
+        ],
     )
     def post(self, request):
         data = request.data  # parses the body: the size limit stops at the file part if it is too large
         limit = getattr(self, "upload_limit", None)
         if limit is not None and limit.too_large:
-            return Response({"file": [imports.too_large_message(limit.size)]}, status=status.HTTP_400_BAD_REQUEST)
+            raise serializers.ValidationError({"file": [imports.too_large_message(limit.size)]}, code="too_large")
         upload = ImportUploadSerializer(data=data)
         upload.is_valid(raise_exception=True)
-        try:
-            job = imports.import_start(
-                upload=upload.validated_data["file"],
-                uploaded_by=request.user,
-                send_welcome=upload.validated_data["send_welcome"],
-            )
-        except DjangoValidationError as exc:
-            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        # A file that cannot be imported raises Django's ValidationError: a 400 on its field (lms/errors.py).
+        job = imports.import_start(
+            upload=upload.validated_data["file"],
+            uploaded_by=request.user,
+            send_welcome=upload.validated_data["send_welcome"],
+        )
         data = ImportJobSerializer(job, context={"request": request}).data
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
 
@@ -187,7 +187,9 @@ class ImportCancelView(APIView):
 class ImportErrorReportView(APIView):
     permission_classes = [has_perms("enrollments.view_importjob")]
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="row, the row's columns, reason")})
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="row, the row's columns, reason")}
+    )
     def get(self, request, pk: int):
         job = selectors.import_list().filter(pk=pk).first()
         if job is None:

@@ -10,7 +10,8 @@ class EnrollmentSerializer(serializers.ModelSerializer):
     learner_email = serializers.EmailField(source="learner.email", read_only=True)
     course_title = serializers.CharField(source="course.title", read_only=True)
     lessons_completed = serializers.IntegerField(read_only=True, default=0)
-    last_completed_at = serializers.DateTimeField(read_only=True, default=None)
+    # Null until the first lesson is completed.
+    last_completed_at = serializers.DateTimeField(read_only=True, allow_null=True, default=None)
     certificate_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -12,6 +12,8 @@ from lms.accounts.signals import password_reset_requested, user_registered
 
 User = get_user_model()
 
+EMAIL_TAKEN = "An account with this email already exists."
+
 
 def user_register(*, email: str, password: str, full_name: str = "") -> User:
     """Create a learner account. Sends `user_registered` (welcome mail is queued by listeners).
@@ -23,15 +25,15 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
     try:
         validate_password(password, user=candidate)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from None
+        raise ValidationError({"password": exc.error_list}) from None  # keeps the codes (password_too_short)
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": "An account with this email already exists."})
+        raise ValidationError({"email": ValidationError(EMAIL_TAKEN, code="unique")})
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password, full_name=candidate.full_name)
             user_registered.send(sender=User, user_id=user.pk)
     except IntegrityError:  # a concurrent sign-up with the same address won the race
-        raise ValidationError({"email": "An account with this email already exists."}) from None
+        raise ValidationError({"email": ValidationError(EMAIL_TAKEN, code="unique")}) from None
     return user
 
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lms.api import JSONParser
+from lms.errors import Conflict
 from lms.permissions import ModelPermissions, has_perms
 from notifications import selectors
 from notifications.api.serializers import (
@@ -121,7 +122,7 @@ class WebhookEndpointTestView(APIView):
         try:
             delivery = services.webhook_send_test_event(endpoint=endpoint)
         except DjangoValidationError as exc:
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
+            raise Conflict(" ".join(exc.messages)) from None
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 

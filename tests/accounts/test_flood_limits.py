@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from tests.lms.factories import UserFactory
+from tests.utils import error_detail
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -40,11 +41,15 @@ def test_signup_limit_ignores_a_rotating_x_forwarded_for(client, settings):
 def test_api_register_stops_creating_accounts_from_one_address(api_client, settings):
     settings.SIGNUP_LIMIT_PER_ADDRESS = "3/h"
     responses = [
-        api_client.post("/api/auth/register/", {"email": f"api{n}@example.com", "password": "a-long-pass-phrase-2024"})
+        api_client.post(
+            "/api/auth/register/",
+            {"email": f"api{n}@example.com", "password": "a-long-pass-phrase-2024"},
+            format="json",
+        )
         for n in range(4)
     ]
     assert [r.status_code for r in responses] == [201, 201, 201, 429]
-    assert "Too many accounts" in responses[3].json()["detail"] and int(responses[3]["Retry-After"]) > 0
+    assert "Too many accounts" in error_detail(responses[3]) and int(responses[3]["Retry-After"]) > 0
     assert not User.objects.filter(email="api3@example.com").exists()
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from tests.accounts.conftest import PASSWORD
 from tests.lms.factories import UserFactory
+from tests.utils import error_detail
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ def test_api_token_locks_out_with_429_json_and_retry_after(api_client, learner, 
 
     assert response.status_code == 429
     assert response["Content-Type"] == "application/json"
-    assert LOCKED in response.json()["detail"] and int(response["Retry-After"]) > 0
+    assert LOCKED in error_detail(response) and int(response["Retry-After"]) > 0
     assert "token" not in response.json()
 
 

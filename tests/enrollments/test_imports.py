@@ -17,6 +17,7 @@ from lms.models import Job
 from tests.courses.factories import CourseFactory
 from tests.enrollments.factories import EnrollmentFactory
 from tests.lms.factories import UserFactory, staff_with
+from tests.utils import field_errors
 
 pytestmark = [pytest.mark.django_db]
 User = get_user_model()
@@ -118,7 +119,7 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_is_written(staff
     response = upload(staff_api, content)
 
     assert response.status_code == 400
-    assert message in response.json()["file"][0]
+    assert message in field_errors(response)["file"][0]
     assert not ImportJob.objects.exists() and not Job.objects.exists()
 
 
@@ -130,7 +131,7 @@ def test_a_file_over_the_size_limit_is_refused_in_the_api(staff_api, course, set
     response = upload(staff_api, content)
 
     assert response.status_code == 400
-    assert "the limit is 0.0 MB" in response.json()["file"][0]
+    assert "the limit is 0.0 MB" in field_errors(response)["file"][0]
     assert not ImportJob.objects.exists()
 
 
@@ -170,7 +171,7 @@ def test_an_oversized_request_body_is_not_read_past_the_limit(staff_api, course,
         response = upload(staff_api, content)
     finally:
         ImportUploadLimit.receive_data_chunk = original
-    assert response.status_code == 400 and "limit" in response.json()["file"][0]
+    assert response.status_code == 400 and "limit" in field_errors(response)["file"][0]
     assert seen == []
 
 

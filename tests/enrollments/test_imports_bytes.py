@@ -20,6 +20,7 @@ from tests.conftest import is_postgres
 from tests.courses.factories import CourseFactory
 from tests.enrollments.test_imports import IMPORT_PERMS, csv_bytes, run, start, upload
 from tests.lms.factories import staff_with
+from tests.utils import field_errors
 
 pytestmark = [pytest.mark.django_db]
 User = get_user_model()
@@ -77,7 +78,7 @@ def test_a_nul_byte_after_the_first_64_kb_is_refused_in_the_api_naming_its_line(
     response = upload(staff_api, content)
 
     assert response.status_code == 400
-    assert response.json()["file"][0].startswith("Line 2501 contains a NUL byte")
+    assert field_errors(response)["file"][0].startswith("Line 2501 contains a NUL byte")
     assert not ImportJob.objects.exists() and not Job.objects.exists() and not User.objects.exclude(is_staff=True)
 
 
@@ -87,7 +88,7 @@ def test_bytes_that_are_not_utf8_after_the_first_64_kb_are_refused_in_the_api_na
     response = upload(staff_api, content)
 
     assert response.status_code == 400
-    assert response.json()["file"][0].startswith("Line 5002 is not UTF-8 encoded")
+    assert field_errors(response)["file"][0].startswith("Line 5002 is not UTF-8 encoded")
     assert not ImportJob.objects.exists()
 
 

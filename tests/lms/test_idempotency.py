@@ -30,7 +30,7 @@ from tests.conftest import is_postgres
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory
 from tests.lms.factories import UserFactory
-from tests.utils import wait_for
+from tests.utils import error_detail, field_errors, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +150,8 @@ def test_the_same_key_on_another_path_is_422(learner_client):
     assert enroll(learner_client, "python").status_code == 201
     response = enroll(learner_client, "django")
     assert response.status_code == 422
-    assert response.json() == {"detail": "This Idempotency-Key was used with a different request."}
+    assert error_detail(response) == "This Idempotency-Key was used with a different request."
+    assert response.json()["errors"][0]["code"] == "idempotency_key_reused"
     assert not Enrollment.objects.filter(course__slug="django").exists()
 
 
@@ -159,7 +160,7 @@ def test_the_same_key_with_another_body_is_422(learner_client):
     assert enroll(learner_client, "python", data={"note": "first"}, format="json").status_code == 201
     response = enroll(learner_client, "python", data={"note": "second"}, format="json")
     assert response.status_code == 422
-    assert response.json()["detail"] == "This Idempotency-Key was used with a different request."
+    assert error_detail(response) == "This Idempotency-Key was used with a different request."
 
 
 def test_different_users_use_the_same_key_independently(db):
@@ -196,7 +197,7 @@ def test_an_invalid_key_is_400_and_the_view_does_not_run(learner_client, key):
     CourseFactory(slug="python")
     response = enroll(learner_client, "python", key=key)
     assert response.status_code == 400
-    assert response.json() == {"Idempotency-Key": ["Must be 1 to 255 printable ASCII characters."]}
+    assert field_errors(response) == {"Idempotency-Key": ["Must be 1 to 255 printable ASCII characters."]}
     assert not Enrollment.objects.exists()
 
 

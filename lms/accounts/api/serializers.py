@@ -24,7 +24,7 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class CredentialsSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 

@@ -2,14 +2,14 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from lms.accounts import limits, services
-from lms.accounts.api.serializers import RegisterSerializer, TokenRequestSerializer, TokenSerializer, UserSerializer
+from lms.accounts.api.serializers import CredentialsSerializer, RegisterSerializer, TokenSerializer, UserSerializer
 
 
 class AnonymousAuthView(APIView):
@@ -35,9 +35,9 @@ class RegisterView(AnonymousAuthView):
 
 
 class TokenView(AnonymousAuthView):
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    @extend_schema(request=CredentialsSerializer, responses={200: TokenSerializer})
     def post(self, request):
-        serializer = TokenRequestSerializer(data=request.data)
+        serializer = CredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(
             request, username=serializer.validated_data["email"], password=serializer.validated_data["password"]
@@ -46,9 +46,8 @@ class TokenView(AnonymousAuthView):
         if wait is not None:  # locked out by the login limits (lms.accounts.backends.LoginLimitBackend)
             raise Throttled(wait=wait, detail="Too many failed login attempts for this account or address.")
         if user is None:
-            return Response(
-                {"non_field_errors": ["Unable to log in with the provided credentials."]},
-                status=status.HTTP_400_BAD_REQUEST,
+            raise ValidationError(
+                {"non_field_errors": ["Unable to log in with the provided credentials."]}, code="authorization"
             )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
