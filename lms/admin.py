@@ -35,10 +35,27 @@ class StateFilter(admin.SimpleListFilter):
         return queryset.filter(state=self.value()) if self.value() else queryset
 
 
+class ReconciledFilter(admin.SimpleListFilter):
+    """Jobs the reconciliation sweep published again because the broker had lost their message."""
+
+    title = "published again (lost by the broker)"
+    parameter_name = "reconciled"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "yes"), ("no", "no")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(reconciled_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(reconciled_count=0)
+        return queryset
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = ["task_name", "state_display", "queue", "about_link", "triggered_by", "created_at", "result_link"]
-    list_filter = [StateFilter, "task_name", "queue", "publish_state", "created_at"]
+    list_filter = [StateFilter, ReconciledFilter, "task_name", "queue", "publish_state", "created_at"]
     search_fields = ["task_id", "task_name", "kwargs", "triggered_by"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Job._meta.fields] + ["state_display", "result_link", "about_link"]
