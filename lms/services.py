@@ -171,6 +171,14 @@ def jobs_reconcile_lost(*, now=None, limit: int = 200) -> int:
     return republished
 
 
+def jobs_publish_lost_again(*, jobs) -> int:
+    """Staff's "publish again" for jobs marked lost: those that still have no result are published now."""
+    now = timezone.now()
+    ran = set(TaskResult.objects.filter(task_id__in=[j.task_id for j in jobs]).values_list("task_id", flat=True))
+    pending = [j for j in jobs if j.publish_state == Job.Publish.PUBLISHED and j.task_id not in ran]
+    return sum(_job_publish_again(job=job, now=now) for job in pending)
+
+
 def _job_publish_again(*, job: Job, now) -> bool:
     try:
         send(job)

@@ -100,3 +100,22 @@ def test_job_lost_every_time_is_given_up_and_shown_as_lost(settings, client, adm
     assert "<strong>1 lost</strong>" in page
     listed = client.get("/admin/lms/job/?reconciled=yes").content.decode()
     assert "1 job" in listed and "lms.ping" in listed
+
+
+def test_staff_publish_a_lost_job_again_from_the_jobs_list(client, admin_user):
+    job = _published(note="given up")
+    ran = _published(note="ran meanwhile")
+    TaskResult.objects.create(task_id=ran.task_id, status="SUCCESS")
+    purge_queues()
+    client.force_login(admin_user)
+
+    response = client.post(
+        "/admin/lms/job/",
+        {"action": "publish_lost_again", "_selected_action": [job.pk, ran.pk]},
+        follow=True,
+    )
+
+    assert "Published 1 job(s) again" in response.content.decode()
+    assert json.loads(broker_client().lindex("default", 0))["headers"]["id"] == job.task_id
+    assert queue_length("default") == 1
+    assert Job.objects.get(pk=job.pk).reconciled_count == 1
