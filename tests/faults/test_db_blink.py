@@ -9,15 +9,17 @@ import sys
 import time
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from certificates.models import Certificate
 from certificates.tasks import certificate_issue_task
 from lms.models import Job
+from lms.schedules import sync_periodic_tasks
 from lms.tasks import enqueue, ping_task
 from notifications.models import Notification
-from tests.conftest import ROOT, WorkerProcess, _database_url_for_tests
+from tests.conftest import ROOT, WorkerProcess, _database_url_for_tests, purge_queues, queue_length
 from tests.enrollments.factories import EnrollmentFactory
 from tests.faults.burst import Burst
 from tests.faults.conftest import VISIBILITY_TIMEOUT
@@ -93,10 +95,15 @@ def test_connections_killed_repeatedly_during_a_burst_lose_no_work(postgres_only
     burst.assert_each_effect_once(receiver)
 
 
-def _relay_process(log_path) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": _database_url_for_tests()}
+def _process(log_path, *command: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": _database_url_for_tests(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,  # the fault broker
+    }
     return subprocess.Popen(
-        [sys.executable, "manage.py", "outbox_relay", "--interval", "0.2"],
+        [sys.executable, *command],
         cwd=ROOT,
         env=env,
         stdout=log_path.open("ab"),
@@ -106,7 +113,7 @@ def _relay_process(log_path) -> subprocess.Popen:
 
 
 def test_outbox_relay_survives_a_killed_connection(postgres_only, broker, transactional_db, tmp_path):
-    relay = _relay_process(tmp_path / "relay.log")
+    relay = _process(tmp_path / "relay.log", "manage.py", "outbox_relay", "--interval", "0.2")
     try:
         me = my_backend_pid()
         wait_for(lambda: other_backends(keep={me}), timeout=30, message="the relay's database connection")
@@ -122,3 +129,21 @@ def test_outbox_relay_survives_a_killed_connection(postgres_only, broker, transa
     finally:
         os.killpg(relay.pid, signal.SIGTERM)
         relay.wait(timeout=10)
+
+
+def test_beat_survives_a_killed_connection(postgres_only, broker, transactional_db, tmp_path):
+    sync_periodic_tasks()
+    beat = _process(tmp_path / "beat.log", "-m", "celery", "-A", "lms", "beat", "-l", "info")
+    try:
+        # Interval tasks that never ran are due at once; then the outbox relay's every 10 s, webhooks' every 5.
+        wait_for(lambda: queue_length("default"), timeout=60, message="beat's first periodic tasks")
+        me = my_backend_pid()
+        wait_for(lambda: other_backends(keep={me}), timeout=30, message="beat's database connection")
+        terminate_backends(keep={me})
+        purge_queues()
+
+        wait_for(lambda: queue_length("default"), timeout=60, message="periodic tasks after beat lost its connection")
+        assert beat.poll() is None, (tmp_path / "beat.log").read_text()
+    finally:
+        os.killpg(beat.pid, signal.SIGTERM)
+        beat.wait(timeout=10)
