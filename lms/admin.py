@@ -13,7 +13,7 @@ from django_celery_results.models import TaskResult
 
 from lms import selectors
 from lms.models import Job
-from lms.services import JobNotRetryable, job_requeue_dead, job_retry
+from lms.services import JobNotRetryable, job_requeue_dead, job_retry, jobs_publish_lost_again
 
 
 def task_result_link(task_id: str, label: str | None = None):
@@ -38,14 +38,31 @@ class StateFilter(admin.SimpleListFilter):
         return queryset.filter(state=self.value()) if self.value() else queryset
 
 
+class ReconciledFilter(admin.SimpleListFilter):
+    """Jobs the reconciliation sweep published again because the broker had lost their message."""
+
+    title = "published again (lost by the broker)"
+    parameter_name = "reconciled"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "yes"), ("no", "no")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(reconciled_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(reconciled_count=0)
+        return queryset
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = ["task_name", "state_display", "queue", "about_link", "triggered_by", "created_at", "result_link"]
-    list_filter = [StateFilter, "task_name", "queue", "publish_state", "created_at"]
+    list_filter = [StateFilter, ReconciledFilter, "task_name", "queue", "publish_state", "created_at"]
     search_fields = ["task_id", "task_name", "kwargs", "triggered_by"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Job._meta.fields] + ["state_display", "result_link", "about_link"]
-    actions = ["retry_jobs", "requeue_dead_letters"]
+    actions = ["retry_jobs", "requeue_dead_letters", "publish_lost_again"]
 
     def get_queryset(self, request):
         return selectors.job_list_with_state()
@@ -92,6 +109,16 @@ class JobAdmin(admin.ModelAdmin):
         for job in queryset:
             self.log_change(request, job, "Requeued from the dead letters")
         self.message_user(request, f"Requeued {count} dead-letter job(s).")
+
+    @admin.action(description="Publish selected lost jobs again (never ran)", permissions=["retry"])
+    def publish_lost_again(self, request, queryset):
+        jobs = list(queryset)
+        count = jobs_publish_lost_again(jobs=jobs)
+        for job in jobs:
+            self.log_change(request, job, "Published again (lost by the broker)")
+        self.message_user(
+            request, f"Published {count} job(s) again ({len(jobs) - count} had run or were not published)."
+        )
 
     def get_urls(self):
         return [

@@ -35,6 +35,9 @@ class Job(models.Model):
     next_publish_at = models.DateTimeField(null=True, blank=True)
     last_publish_error = models.TextField(blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Published again by the reconciliation sweep (lms.services.jobs_reconcile_lost): the broker lost it.
+    reconciled_count = models.PositiveIntegerField(default=0)
+    reconciled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

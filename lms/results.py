@@ -9,17 +9,41 @@ results, the admin and the model are django-celery-results' own, unchanged.
 
 The upsert keeps what a later state must not overwrite: the row's `date_created`, and `date_started` once
 STARTED has set it.
+
+A state that cannot be stored never loses its task (docs/reliability.md). A connection killed while idle,
+the common case when the database restarts or an operator ends backends, is replaced and the statement
+sent once more: the upsert is idempotent. If the fresh connection fails too, the message goes back to the
+queue (`ResultNotStored`, a requeueing Reject, which Celery passes through its tracer to the worker) rather
+than being acknowledged as failed, and the task runs again once the database answers. That rerun is
+harmless because every task is idempotent. None of this costs the success path a round trip.
 """
 
 import functools
+import logging
+import time
 
 from celery import states
-from django.db import connections, router
+from celery.exceptions import Reject
+from django.db import InterfaceError, OperationalError, connections, router
 from django.utils import timezone
 from django_celery_results.backends.database import DatabaseBackend
 from django_celery_results.models import TaskResult
 
 from lms.db import drop_if_broken, prepared_cursor
+
+logger = logging.getLogger(__name__)
+
+# Before a message whose state could not be stored is requeued: while the database is down, a worker
+# picks the same message up again at once, and this keeps that loop to about one try a second.
+REQUEUE_PAUSE_SECONDS = 1.0
+
+
+class ResultNotStored(Reject):
+    """The database refused a task's state on a fresh connection too: requeue the message, do not ack it."""
+
+    def __init__(self, reason=None, requeue=True):
+        super().__init__(reason, requeue)
+
 
 # Written by every state; task_id (unique) is the conflict target.
 _COLUMNS = (
@@ -79,6 +103,33 @@ class ResultBackend(DatabaseBackend):
         connection = connections[alias]
         drop_if_broken(connection)
         params = [TaskResult._meta.get_field(name).get_db_prep_value(values[name], connection) for name in _INSERTED]
-        with prepared_cursor(connection) as cursor:
-            cursor.execute(_upsert_sql(alias, started=status == states.STARTED), params)
+        sql = _upsert_sql(alias, started=status == states.STARTED)
+        try:
+            _execute(connection, sql, params)
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block:  # an eager task inside a caller's transaction: not ours to redo
+                raise
+            _store_again(connection, sql, params, task_id=task_id, status=status, first_error=exc)
         return result
+
+
+def _execute(connection, sql: str, params: list) -> None:
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+
+
+def _store_again(connection, sql: str, params: list, *, task_id: str, status: str, first_error: Exception) -> None:
+    """Send the upsert once more on a new connection; requeue the task's message if that fails too."""
+    logger.warning("storing %s of task %s failed (%s): retrying on a new connection", status, task_id, first_error)
+    connection.close()
+    try:
+        _execute(connection, sql, params)
+    except (OperationalError, InterfaceError) as exc:
+        connection.close()
+        if status == states.RETRY:
+            # The retry's message is already on the broker and will store its own state when it runs.
+            logger.warning("RETRY of task %s not stored (%s): its retry message carries on", task_id, exc)
+            return
+        logger.warning("%s of task %s not stored (%s): its message goes back to the queue", status, task_id, exc)
+        time.sleep(REQUEUE_PAUSE_SECONDS)
+        raise ResultNotStored(f"{status} not stored: {exc}") from exc

@@ -1,5 +1,7 @@
 """Reads for operations: jobs joined with their Celery results, and the last day's summary."""
 
+import json
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
@@ -57,7 +59,27 @@ def operations_summary(*, hours: int = 24) -> dict:
         .annotate(n=Count("id"))
         .values_list("publish_state", "n")
     )
-    return {"since": since, "by_task": by_task, "queues": queue_lengths(), "outbox": outbox}
+    return {
+        "since": since,
+        "by_task": by_task,
+        "queues": queue_lengths(),
+        "outbox": outbox,
+        **jobs_reconciled_summary(since=since),
+    }
+
+
+def jobs_reconciled_summary(*, since) -> dict:
+    """Jobs the reconciliation sweep published again since `since` (the broker had lost their message):
+    how many, how many it gave up on with still no result (lost), and the latest few."""
+    from django.conf import settings
+
+    reconciled = job_list_with_state().filter(reconciled_count__gt=0, reconciled_at__gte=since)
+    lost = reconciled.filter(state="QUEUED", reconciled_count__gte=settings.JOBS_RECONCILE_MAX_TIMES)
+    return {
+        "reconciled_count": reconciled.count(),
+        "lost_count": lost.count(),
+        "reconciled": list(reconciled.order_by("-reconciled_at")[:20]),
+    }
 
 
 def queue_lengths() -> dict[str, int | None]:
@@ -79,3 +101,63 @@ def queue_lengths() -> dict[str, int | None]:
     except Exception:  # broker down: say so rather than fail the admin page
         return dict.fromkeys(settings.CELERY_TASK_QUEUES_NAMES)
     return lengths
+
+
+# A queue longer than this is not searched by the reconciliation sweep: so deep a backlog explains a job that
+# has not started yet, and reading it all every minute would cost the broker more than it saves.
+BROKER_SCAN_LIMIT = 10_000
+
+
+@dataclass
+class BrokerHeld:
+    """Task ids of the messages waiting in some queues or held unacknowledged by workers (Redis)."""
+
+    task_ids: set[str]
+    unsearched_queues: set[str]  # too long to search: their jobs may be waiting
+
+
+def broker_task_ids(*, queues: set[str]) -> BrokerHeld | None:
+    """The task ids the broker still holds for `queues`: waiting (LRANGE of each queue's list) or delivered
+    and not yet acknowledged (the `unacked` hash, which also keeps the messages a worker holds for their
+    ETA). None when the broker is not Redis or cannot be asked: then nobody can tell a lost message.
+
+    The queues are read before the unacked hash: a message moving from one to the other in between (a
+    worker taking it) is seen in the second.
+    """
+    from lms.celery import app
+
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
+            if conn.transport.driver_type != "redis":
+                return None
+            channel = conn.default_channel
+            client = channel.client
+            held = BrokerHeld(task_ids=set(), unsearched_queues=set())
+            for queue in sorted(queues):
+                if client.llen(queue) > BROKER_SCAN_LIMIT:
+                    held.unsearched_queues.add(queue)
+                    continue
+                for start in range(0, BROKER_SCAN_LIMIT, 1000):
+                    chunk = client.lrange(queue, start, start + 999)
+                    held.task_ids.update(_task_id(raw) for raw in chunk)
+                    if len(chunk) < 1000:
+                        break
+            for _tag, raw in client.hscan_iter(channel.unacked_key):
+                held.task_ids.add(_task_id(raw, unacked=True))
+    except Exception:  # broker down or unreadable: decide nothing this round
+        return None
+    held.task_ids.discard("")
+    return held
+
+
+def _task_id(raw: bytes, *, unacked: bool = False) -> str:
+    # Celery's message protocol 2 carries the task id in the headers; the unacked hash stores
+    # [message, exchange, routing key].
+    try:
+        message = json.loads(raw)
+        if unacked:
+            message = message[0]
+        return message.get("headers", {}).get("id") or message.get("properties", {}).get("correlation_id", "")
+    except (ValueError, TypeError, AttributeError, IndexError):
+        return ""

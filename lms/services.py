@@ -1,15 +1,17 @@
-"""Operations services: the outbox relay, retrying jobs, sweeping stuck ones, pruning old results."""
+"""Operations services: the outbox relay, retrying jobs, sweeping stuck and lost ones, pruning old results."""
 
 import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from lms.models import Job
-from lms.tasks import enqueue, publish
+from lms.selectors import broker_task_ids
+from lms.tasks import enqueue, publish, send
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +116,86 @@ def jobs_sweep_stuck(*, now=None, margin_seconds: int = 30) -> int:
                 "the worker running it is presumed dead.",
             )
     return swept
+
+
+# Only jobs this recent are reconciled: it bounds the sweep's query to an hour of jobs (indexed by
+# created_at), and keeps it far from the nightly prune, which deletes results before their jobs.
+RECONCILE_LOOKBACK = timedelta(hours=1)
+
+
+def _tasks_without_results() -> list[str]:
+    from lms.celery import app
+
+    app.loader.import_default_modules()
+    return [name for name, task in app.tasks.items() if task.ignore_result]
+
+
+def jobs_reconcile_lost(*, now=None, limit: int = 200) -> int:
+    """Publish again jobs whose message the broker lost; returns how many were published again.
+
+    A job is lost when it was published JOBS_RECONCILE_AFTER_SECONDS ago (or its countdown ended that
+    long ago), has no TaskResult (it never started: every task that keeps results stores one when it
+    starts, ends or retries), and its task id is in no queue and in no worker's unacked set on the
+    broker. The Redis transport loses such a message when a worker is killed after taking it from the
+    queue and before recording it as unacked. Tasks that keep no results are never judged. Each job is
+    published again at most JOBS_RECONCILE_MAX_TIMES times, then left for staff (the operations page
+    lists it as lost). A duplicate, should the message turn up after all, is harmless: tasks are
+    idempotent.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.JOBS_RECONCILE_AFTER_SECONDS)
+    suspects = list(
+        Job.objects.filter(
+            publish_state=Job.Publish.PUBLISHED,
+            created_at__gte=now - RECONCILE_LOOKBACK,
+            published_at__lt=cutoff,
+            reconciled_count__lt=settings.JOBS_RECONCILE_MAX_TIMES,
+        )
+        .filter(Q(not_before__isnull=True) | Q(not_before__lt=cutoff))
+        .exclude(task_name__in=_tasks_without_results())
+        .exclude(Exists(TaskResult.objects.filter(task_id=OuterRef("task_id"))))
+        .order_by("published_at")[:limit]
+    )
+    if not suspects:
+        return 0
+    held = broker_task_ids(queues={job.queue for job in suspects})
+    if held is None:
+        return 0  # not Redis, or the broker cannot be read: nothing can be called lost
+    missing = [j for j in suspects if j.task_id not in held.task_ids and j.queue not in held.unsearched_queues]
+    # A task that ran while the broker was searched has its result by now.
+    ran = set(TaskResult.objects.filter(task_id__in=[j.task_id for j in missing]).values_list("task_id", flat=True))
+    republished = 0
+    for job in missing:
+        if job.task_id not in ran and _job_publish_again(job=job, now=now):
+            republished += 1
+    return republished
+
+
+def jobs_publish_lost_again(*, jobs) -> int:
+    """Staff's "publish again" for jobs marked lost: those that still have no result are published now."""
+    now = timezone.now()
+    ran = set(TaskResult.objects.filter(task_id__in=[j.task_id for j in jobs]).values_list("task_id", flat=True))
+    pending = [j for j in jobs if j.publish_state == Job.Publish.PUBLISHED and j.task_id not in ran]
+    return sum(_job_publish_again(job=job, now=now) for job in pending)
+
+
+def _job_publish_again(*, job: Job, now) -> bool:
+    try:
+        send(job)
+    except Exception as exc:  # broker gone meanwhile: the next sweep tries again
+        logger.warning("publishing lost job %s %s again failed: %s", job.task_name, job.task_id, exc)
+        return False
+    Job.objects.filter(pk=job.pk).update(
+        reconciled_count=F("reconciled_count") + 1, reconciled_at=now, published_at=now
+    )
+    logger.warning(
+        "job %s %s was published %s and never ran: its message was lost, published it again (%s time(s))",
+        job.task_name,
+        job.task_id,
+        job.published_at.isoformat() if job.published_at else "?",
+        job.reconciled_count + 1,
+    )
+    return True
 
 
 def results_prune(*, now=None) -> dict:

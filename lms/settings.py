@@ -358,6 +358,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Retention (the nightly prune): successful results go after a week, failures are kept longer.
 RESULTS_KEEP_SUCCESS_DAYS = env.int("RESULTS_KEEP_SUCCESS_DAYS", default=7)
 RESULTS_KEEP_FAILURE_DAYS = env.int("RESULTS_KEEP_FAILURE_DAYS", default=30)
+# The reconciliation sweep (every minute) publishes again a job that has no result this long after it was
+# published (or after its countdown) and is in no queue and no worker's unacked set on the broker: its
+# message was lost (a worker killed between taking it from Redis and recording it as unacked). After
+# JOBS_RECONCILE_MAX_TIMES tries it is left alone and shown as lost on the operations page.
+JOBS_RECONCILE_AFTER_SECONDS = env.int("JOBS_RECONCILE_AFTER_SECONDS", default=120)
+JOBS_RECONCILE_MAX_TIMES = env.int("JOBS_RECONCILE_MAX_TIMES", default=3)
 # Our prune replaces Celery's own cleanup, which would delete failures as early as successes.
 CELERY_RESULT_EXPIRES = None
 

@@ -82,23 +82,29 @@ def queue_for(task_name: str) -> str:
     return app.amqp.router.route({}, task_name)["queue"].name
 
 
-def publish(job) -> bool:
-    """Send one job's message to the broker under the job's task id; True when the broker took it."""
+def send(job) -> None:
+    """Send one job's message to the broker under the job's task id; raises whatever the broker raised."""
     from lms.celery import app
-    from lms.models import Job
 
     eta = job.not_before if job.not_before and job.not_before > timezone.now() else None
+    app.send_task(
+        job.task_name,
+        kwargs=job.kwargs,
+        task_id=job.task_id,
+        queue=job.queue,
+        eta=eta,
+        retry=True,
+        # Bounded so a dead broker costs a request about a second, never a hang: the relay retries.
+        retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2},
+    )
+
+
+def publish(job) -> bool:
+    """Send one job's message to the broker under the job's task id; True when the broker took it."""
+    from lms.models import Job
+
     try:
-        app.send_task(
-            job.task_name,
-            kwargs=job.kwargs,
-            task_id=job.task_id,
-            queue=job.queue,
-            eta=eta,
-            retry=True,
-            # Bounded so a dead broker costs a request about a second, never a hang: the relay retries.
-            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2},
-        )
+        send(job)
     except Exception as exc:  # any broker/transport error: the row stays pending for the relay
         attempts = job.publish_attempts + 1
         Job.objects.filter(pk=job.pk, publish_state=Job.Publish.PENDING).update(
@@ -172,6 +178,14 @@ def jobs_sweep_stuck_task() -> int:
     from lms.services import jobs_sweep_stuck
 
     return jobs_sweep_stuck()
+
+
+@shared_task(name="lms.reconcile_lost_jobs", soft_time_limit=50, time_limit=60, ignore_result=True)
+def jobs_reconcile_lost_task() -> int:
+    """Periodic: publish again the jobs whose message the broker lost (no result, in no queue)."""
+    from lms.services import jobs_reconcile_lost
+
+    return jobs_reconcile_lost()
 
 
 @shared_task(name="lms.prune_results", soft_time_limit=150, time_limit=180)

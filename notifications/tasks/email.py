@@ -2,12 +2,22 @@
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from notifications.services import email
 
 __all__ = ["email_resend_task", "email_send_bulk_task", "email_send_task"]
 
-_LIMITS = {"soft_time_limit": 30, "time_limit": 45, "max_retries": settings.EMAIL_SEND_MAX_RETRIES}
+# A lost database connection or a deadlock retries the task too: the send is idempotent (one Notification
+# per dedupe key, under a row lock), and its transaction was rolled back.
+_LIMITS = {
+    "soft_time_limit": 30,
+    "time_limit": 45,
+    "max_retries": settings.EMAIL_SEND_MAX_RETRIES,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "retry_backoff_max": 30,
+}
 
 
 def _send(task, kind: str, object_id: int, nonce: str) -> list[int]:

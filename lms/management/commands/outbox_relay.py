@@ -1,9 +1,16 @@
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from lms.services import outbox_relay
+
+logger = logging.getLogger("lms.outbox_relay")
+
+# After a failed round (database restarting, connection killed), wait this long at most before the next.
+MAX_BACKOFF_SECONDS = 30.0
 
 
 class Command(BaseCommand):
@@ -20,17 +27,31 @@ class Command(BaseCommand):
         self._running = True
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        total = 0
+        total, failures = 0, 0
         while self._running:
-            published = outbox_relay()
-            total += published
-            if published:
-                self.stdout.write(f"relayed {published} job(s) ({total} since start)")
             if once:
+                total += outbox_relay()
                 break
-            time.sleep(interval)
+            published = self._round()
+            failures = 0 if published is not None else failures + 1
+            if published:
+                total += published
+                self.stdout.write(f"relayed {published} job(s) ({total} since start)")
+            time.sleep(min(MAX_BACKOFF_SECONDS, interval * 2**failures) if failures else interval)
         if once:
             self.stdout.write(self.style.SUCCESS(f"relayed {total} job(s)"))
+
+    def _round(self) -> int | None:
+        """One relay round; None when it failed. A long-running process must outlive a database restart or
+        a killed connection: it logs, drops the broken connection and tries again on a new one."""
+        # Like a request's start: a connection left broken by the last round (or past CONN_MAX_AGE) goes.
+        close_old_connections()
+        try:
+            return outbox_relay()
+        except Exception:
+            logger.exception("outbox relay round failed; retrying on a new database connection")
+            close_old_connections()
+            return None
 
     def _stop(self, signum, frame) -> None:
         self._running = False

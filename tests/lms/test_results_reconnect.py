@@ -1,0 +1,52 @@
+"""The result backend when the database blinks: a killed connection is replaced and the state stored; a
+database that stays down sends the task's message back to the queue instead of losing it."""
+
+import uuid
+
+import pytest
+from celery import states
+from celery.app.task import Context
+from django_celery_results.models import TaskResult
+
+from lms.celery import app
+from lms.results import ResultBackend, ResultNotStored
+from tests.conftest import is_postgres
+from tests.faults.database import database_down, my_backend_pid, terminate_backends
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def backend(transactional_db):
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL: pg_terminate_backend and ALLOW_CONNECTIONS inject the faults")
+    return ResultBackend(app=app)
+
+
+def _store(backend, task_id: str, status: str) -> None:
+    request = Context(id=task_id, task="lms.ping", args=[], kwargs={}, hostname="worker@test", children=[])
+    backend.store_result(task_id, {"pid": 1}, status, request=request)
+
+
+@pytest.mark.parametrize("status", [states.STARTED, states.SUCCESS])
+def test_state_is_stored_although_the_idle_connection_was_killed(backend, status):
+    task_id = str(uuid.uuid4())
+    _store(backend, task_id, states.PENDING)  # the connection is open and idle
+    mine = my_backend_pid()
+    terminate_backends()  # ours included
+
+    _store(backend, task_id, status)
+
+    assert TaskResult.objects.get(task_id=task_id).status == status
+    assert my_backend_pid() != mine
+
+
+def test_database_down_requeues_the_message_instead_of_failing_it(backend, settings):
+    task_id = str(uuid.uuid4())
+    _store(backend, task_id, states.PENDING)
+    with database_down(), pytest.raises(ResultNotStored) as raised:
+        _store(backend, task_id, states.STARTED)
+    assert raised.value.requeue is True
+    # The database is back: the next try stores the state on a new connection.
+    _store(backend, task_id, states.STARTED)
+    assert TaskResult.objects.get(task_id=task_id).status == states.STARTED
