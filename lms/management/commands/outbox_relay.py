@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand
 
 from lms.services import outbox_relay
 
+RELAY_STARTED = "outbox relay started"
+
 
 class Command(BaseCommand):
     help = (
@@ -21,6 +23,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         total = 0
+        if not once:
+            # `make run` waits for this line before it says the system is up.
+            self.stdout.write(f"{RELAY_STARTED} (every {interval:g}s)")
         while self._running:
             published = outbox_relay()
             total += published
