@@ -13,6 +13,14 @@ STARTED has set it.
 
 import functools
 
+import django
+from django.apps import apps
+
+if not apps.ready and not apps.loading:
+    # `celery call` and `celery result` load the result backend before anything has set Django up (the
+    # worker and beat do it before importing task modules); the models below need the app registry.
+    django.setup()
+
 from celery import states
 from django.db import connections, router
 from django.utils import timezone
