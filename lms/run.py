@@ -180,7 +180,7 @@ def _configure_environment() -> dict[str, str]:
     web_url = f"http://{browse_host}:{port}"
     # Links in emails and certificates point at the address this run serves.
     os.environ.setdefault("SITE_URL", web_url)
-    var_dir = Path(os.environ.get("LMS_VAR_DIR") or BASE_DIR / "var").resolve()
+    var_dir = (BASE_DIR / (os.environ.get("LMS_VAR_DIR") or "var")).resolve()  # relative: from the checkout
     os.environ["LMS_VAR_DIR"] = str(var_dir)
     var_dir.mkdir(parents=True, exist_ok=True)
     return {

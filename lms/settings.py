@@ -16,8 +16,9 @@ env = environ.Env()
 # A local .env is a convenience for developers; real deployments set the environment.
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
-# Where the embedded defaults live (SQLite file, static files, media, make run's Redis and beat files).
-VAR_DIR = Path(env.str("LMS_VAR_DIR", default=str(BASE_DIR / "var")))
+# Where the embedded defaults live (SQLite file, static files, media, make run's Redis and beat files);
+# a relative path is taken from the checkout.
+VAR_DIR = BASE_DIR / env.str("LMS_VAR_DIR", default="var")
 
 
 def _env_url(name: str, default: str, parse) -> dict | str:
