@@ -1,13 +1,16 @@
 """A small process supervisor for `make run`: start commands, prefix their output, stop them all.
 
-Why not honcho (used before): honcho starts each service by forking the Python interpreter
-(multiprocessing.Process) and only records a service's pid once the forked copy reports it. Forking a
-process that runs other threads (our readiness checker, the multiprocessing queue's feeder) can leave a
-lock held in the copy by a thread that no longer exists there, so a service may hang before it ever
-execs; that is how beat never started in one of two first runs, and why Ctrl-C then crashed in honcho's
-kill-all with `KeyError: 'pid'` (a service without a recorded pid) and left every child running.
-honcho 2.0 is also unmaintained. Here each service is started by subprocess.Popen (fork and exec in C,
-no Python code in between), so its pid is known the moment it exists.
+Why not honcho (used before): honcho starts each service from a forked copy of the Python interpreter
+(multiprocessing.Process) and learns the service's pid only when that copy reports it through a queue.
+Until then the service is invisible: honcho neither reports that it is missing nor can stop it. A Ctrl-C in
+that window crashed honcho's kill-all with `KeyError: 'pid'` and left every child running, and a copy that
+never reports (forking a process that runs other threads, as our readiness checker did, can leave the copy
+waiting on a lock no thread will release) is a service that silently never starts, as beat once did. Nor
+did anything check that beat was running. honcho 2.0 is also no longer maintained, and the other
+supervisors (supervisord, circus) are daemons with config files, more than a development command needs.
+Here each service is started by subprocess.Popen (fork and exec in C, no Python code in between), so its
+pid is known the moment it exists, and lms.run checks every service, beat included, before it says the
+system is up.
 
 Every service runs in its own session and process group, so stopping one signals the whole group: pool
 processes, gunicorn workers and any grandchild go with their parent. A terminal's Ctrl-C reaches only the
@@ -42,16 +45,14 @@ class Supervisor:
         self._watch = watch  # substrings whose appearance in a child's output is remembered (readiness)
         self._out = out or sys.stdout
         self._lock = threading.Lock()
-        self._width = 6
 
     def say(self, text: str, *, name: str = "system") -> None:
         with self._lock:
             for line in text.splitlines() or [""]:
-                self._out.write(f"{name:<{self._width}} | {line}\n")
+                self._out.write(f"{name:<6} | {line}\n")
             self._out.flush()
 
     def start(self, name: str, argv: list[str], *, env: dict[str, str] | None = None) -> Child:
-        self._width = max(self._width, len(name))
         process = subprocess.Popen(  # noqa: S603 - argv built by lms.run from fixed parts
             argv,
             cwd=self.cwd,
