@@ -22,6 +22,14 @@ import functools
 import logging
 import time
 
+import django
+from django.apps import apps
+
+if not apps.ready and not apps.loading:
+    # `celery call` and `celery result` load the result backend before anything has set Django up (the
+    # worker and beat do it before importing task modules); the models below need the app registry.
+    django.setup()
+
 from celery import states
 from celery.exceptions import Reject
 from django.db import InterfaceError, OperationalError, connections, router

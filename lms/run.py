@@ -1,42 +1,42 @@
-"""`make run`: the whole system on one machine, for development.
+"""`make run`: the whole system on one machine, for development, started whole or not at all.
 
-Checks the database and the broker, migrates, collects static files, loads the demo data, then supervises
-web (gunicorn), worker, beat (exactly one) and Flower with honcho. Without CELERY_BROKER_URL it starts an
-embedded Redis; without DATABASE_URL the settings use SQLite under var/. Ctrl-C or SIGTERM stops every
-child, the embedded Redis included.
+Checks the database and the broker, migrates, collects static files, loads the demo data, then starts web
+(gunicorn), worker, beat (exactly one), the outbox relay and Flower under lms.supervisor, and waits until
+every one of them says it is up: web answers /healthz, the worker answers a ping, beat has ticked, the relay
+has started, Flower answers. Only then does it print "LMS is running". A service that is not up within
+LMS_RUN_READY_TIMEOUT seconds, or that exits at any time, is named in one line and everything is stopped.
+Ctrl-C or SIGTERM, at any moment including start-up, stops every child (each one's whole process group)
+and the embedded Redis, without a traceback.
+
+Without CELERY_BROKER_URL it starts an embedded Redis (and the cache, for throttles shared by every
+process, defaults to another database of it); without DATABASE_URL the settings use SQLite under the var
+directory (LMS_VAR_DIR, default var/). SITE_URL defaults to the address served (HOST, PORT).
 """
 
-import datetime
 import os
 import secrets
-import shlex
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
+from lms.supervisor import Supervisor, wait_until
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 BIN_DIR = Path(sys.executable).parent  # the venv's scripts, whatever PATH says
 QUEUES = "default,pdf,email,email_bulk,webhooks,imports"
-READY_TIMEOUT_SECONDS = 120
+WORKERS = ("worker",)  # node names are f"{name}@{hostname}"
+# The lines beat and the relay print once they run (lms/beat.py, the outbox_relay command).
+BEAT_TICKED = "beat: first tick done"
+RELAY_STARTED = "outbox relay started"
 
 
 class StartupError(Exception):
-    """A one-line reason the system cannot start."""
-
-
-def _raise_system_exit(signum, frame) -> None:
-    # Until honcho takes over SIGTERM, turn it into an exception so `finally` stops the embedded Redis.
-    raise SystemExit(128 + signum)
-
-
-def _bin(name: str) -> str:
-    return shlex.quote(str(BIN_DIR / name))
+    """A one-line reason the system cannot start (or stopped)."""
 
 
 def _check_services() -> None:
@@ -60,89 +60,111 @@ def _check_services() -> None:
         raise StartupError(problem)
 
 
-def _manage(*args: str) -> None:
-    command = [sys.executable, str(BASE_DIR / "manage.py"), *args]
-    result = subprocess.run(command, cwd=BASE_DIR, check=False)
-    if result.returncode != 0:
-        raise StartupError(f"`manage.py {' '.join(args)}` failed (exit {result.returncode}); see the output above.")
+def _manage(supervisor: Supervisor, stop: threading.Event, *args: str) -> None:
+    """Run one manage.py command as a supervised child, so a Ctrl-C meanwhile stops it too."""
+    name = args[0]
+    supervisor.start(name, [sys.executable, str(BASE_DIR / "manage.py"), *args])
+    code = supervisor.wait(name, stop=stop)
+    if code is None:  # stop requested: left in the supervisor, which stops it
+        return
+    del supervisor.children[name]
+    if code != 0:
+        raise StartupError(f"`manage.py {' '.join(args)}` failed (exit {code}); see the output above.")
 
 
-def _commands(*, host: str, port: str, flower_port: str) -> dict[str, str]:
-    # `exec` so the shell honcho starts is replaced: the process honcho signals is the service itself.
-    celery = f"exec {_bin('celery')} -A lms"
+def _commands(*, host: str, port: str, flower_port: str, var_dir: Path) -> dict[str, list[str]]:
+    celery = [str(BIN_DIR / "celery"), "-A", "lms"]
     return {
-        "web": (
-            f"exec {_bin('gunicorn')} lms.wsgi --bind {shlex.quote(f'{host}:{port}')} --workers 2 "
-            "--access-logfile - --error-logfile - --no-control-socket"
-        ),
-        "worker": f"{celery} worker -l info -Q {QUEUES} -c 2 -n 'worker@%h'",
+        "web": [
+            str(BIN_DIR / "gunicorn"), "lms.wsgi", "--bind", f"{host}:{port}", "--workers", "2",
+            "--access-logfile", "-", "--error-logfile", "-", "--no-control-socket",
+        ],
+        "worker": [*celery, "worker", "-l", "info", "-Q", QUEUES, "-c", "2", "-n", f"{WORKERS[0]}@%h"],
         # One beat only: two would run every periodic task twice.
-        "beat": (
-            f"{celery} beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler "
-            f"--pidfile {shlex.quote(str(VAR_DIR / 'celerybeat.pid'))} "
-            f"--schedule {shlex.quote(str(VAR_DIR / 'celerybeat-schedule'))}"
-        ),
+        "beat": [
+            *celery, "beat", "-l", "info", "--scheduler", "lms.beat:DatabaseScheduler",
+            "--pidfile", str(var_dir / "celerybeat.pid"), "--schedule", str(var_dir / "celerybeat-schedule"),
+        ],
         # Publishes jobs whose after-commit publish failed (broker down, a web process killed).
-        "relay": f"exec {shlex.quote(sys.executable)} {shlex.quote(str(BASE_DIR / 'manage.py'))} outbox_relay",
+        "relay": [sys.executable, str(BASE_DIR / "manage.py"), "outbox_relay"],
         # Basic auth comes from FLOWER_BASIC_AUTH in Flower's environment (Flower reads it itself), which
         # keeps the password out of `ps`.
-        "flower": f"{celery} flower --address=127.0.0.1 --port={shlex.quote(flower_port)}",
+        "flower": [*celery, "flower", "--address=127.0.0.1", f"--port={flower_port}"],
+    }  # fmt: skip
+
+
+def _http_answers(url: str, *, ok: tuple[int, ...] = ()) -> bool:
+    """True once something answers HTTP at url (with one of `ok` statuses, if given)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except OSError:
+        return False
+    return not ok or status in ok
+
+
+def _workers_answer() -> bool:
+    from lms.celery import app
+
+    expected = {f"{name}@{socket.gethostname()}" for name in WORKERS}
+    try:
+        replies = app.control.ping(destination=sorted(expected), timeout=1.0)
+    except Exception:  # broker hiccup while starting: ask again
+        return False
+    return expected <= {name for reply in replies for name in reply}
+
+
+def _readiness_checks(supervisor: Supervisor, *, web_url: str, flower_port: str) -> dict:
+    return {
+        "web": lambda: _http_answers(f"{web_url}/healthz", ok=(200,)),
+        "worker": _workers_answer,
+        "beat": lambda: supervisor.has_said("beat", BEAT_TICKED),
+        "relay": lambda: supervisor.has_said("relay", RELAY_STARTED),
+        "flower": lambda: _http_answers(f"http://127.0.0.1:{flower_port}/"),
     }
 
 
-def _worker_answers() -> bool:
-    from lms.celery import app
-
-    try:
-        return bool(app.control.ping(timeout=1.0))
-    except Exception:  # broker hiccup while starting: ask again
-        return False
+def _check_no_exit(supervisor: Supervisor) -> None:
+    exited = supervisor.exited()
+    if exited:
+        name, code = exited
+        raise StartupError(f"{name} exited (code {code}); stopping everything.")
 
 
-def _wait_until_ready(*, web_url: str, flower_port: int, stop: threading.Event) -> bool:
-    """Wait until the web answers /healthz, Flower listens and a worker answers a ping."""
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    web_ok = flower_ok = worker_ok = False
-    while not stop.is_set() and time.monotonic() < deadline:
-        if not web_ok:
-            try:
-                with urllib.request.urlopen(f"{web_url}/healthz", timeout=2) as response:
-                    web_ok = response.status == 200
-            except OSError:
-                pass
-        if not flower_ok:
-            try:
-                socket.create_connection(("127.0.0.1", flower_port), timeout=1).close()
-                flower_ok = True
-            except OSError:
-                pass
-        if not worker_ok:
-            worker_ok = _worker_answers()
-        if web_ok and flower_ok and worker_ok:
-            return True
-        stop.wait(0.5)
-    return False
+def _wait_until_up(supervisor: Supervisor, checks: dict, *, stop: threading.Event, timeout: float) -> None:
+    """Return once every check passed; raise StartupError naming what died or is not up in time."""
+    pending = dict(checks)
+
+    def progress() -> bool:
+        _check_no_exit(supervisor)
+        for name, check in list(pending.items()):
+            if check():
+                del pending[name]
+                supervisor.say(f"{name} is up")
+        return not pending
+
+    if not wait_until(progress, stop=stop, timeout=timeout) and not stop.is_set():
+        raise StartupError(f"not up after {timeout:g}s: {', '.join(pending)}; stopping everything.")
 
 
-def _announce_when_ready(manager, *, lines: list[str], web_url: str, flower_port: int, stop: threading.Event):
-    from honcho.printer import Message
+def _banner(*, web_url: str, flower_port: str, generated_flower_password: bool) -> str:
+    from lms.management.commands.seed_demo import LEARNERS, STAFF
 
-    def say(text: str) -> None:
-        # Through honcho's queue, so it is printed by the same loop as every child's output.
-        manager.events.put(Message("line", text, datetime.datetime.now(), "system", None))
+    flower_user, _, flower_password = os.environ["FLOWER_BASIC_AUTH"].partition(":")
+    flower_login = f"{flower_password}, generated for this run" if generated_flower_password else "FLOWER_BASIC_AUTH"
+    return "\n".join([
+        "LMS is running. Ctrl-C stops everything.",
+        f"  Web:    {web_url}/  (learner {LEARNERS[0]['email']} / {LEARNERS[0]['password']})",
+        f"  Admin:  {web_url}/admin/  ({STAFF['email']} / {STAFF['password']})",
+        f"  API:    {web_url}/api/docs/",
+        f"  Flower: http://127.0.0.1:{flower_port}/  ({flower_user} / {flower_login})",
+    ])  # fmt: skip
 
-    if _wait_until_ready(web_url=web_url, flower_port=flower_port, stop=stop):
-        say("\n".join(lines))
-    elif not stop.is_set():
-        say(f"Still not ready after {READY_TIMEOUT_SECONDS}s: check the output above.")
 
-
-def main() -> int:
-    from honcho.manager import Manager
-
-    signal.signal(signal.SIGTERM, _raise_system_exit)
-    # A shell without job control starts background commands with SIGINT ignored; Ctrl-C must still work.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+def _configure_environment() -> dict[str, str]:
+    """Set the environment every child inherits; return what main needs (addresses, var dir)."""
     if (BASE_DIR / ".env").exists():
         import environ
 
@@ -151,77 +173,118 @@ def main() -> int:
     # The local development command: DEBUG on unless the caller decided otherwise.
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
-    os.environ["PYTHONUNBUFFERED"] = "1"  # children's lines reach honcho as they are written
+    os.environ["PYTHONUNBUFFERED"] = "1"  # children's lines reach us as they are written
     host = os.environ.get("HOST") or "127.0.0.1"
     port = os.environ.get("PORT") or "8000"
-    flower_port = os.environ.get("FLOWER_PORT") or "5555"
+    browse_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    web_url = f"http://{browse_host}:{port}"
+    # Links in emails and certificates point at the address this run serves.
+    os.environ.setdefault("SITE_URL", web_url)
+    var_dir = (BASE_DIR / (os.environ.get("LMS_VAR_DIR") or "var")).resolve()  # relative: from the checkout
+    os.environ["LMS_VAR_DIR"] = str(var_dir)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "host": host,
+        "port": port,
+        "flower_port": os.environ.get("FLOWER_PORT") or "5555",
+        "web_url": web_url,
+        "var_dir": str(var_dir),
+    }
+
+
+def _start_embedded_redis(var_dir: Path) -> subprocess.Popen | None:
+    if os.environ.get("CELERY_BROKER_URL"):
+        return None
+    from lms.embedded import start_redis
+
+    redis_process, broker_url = start_redis(workdir=var_dir / "redis")
+    os.environ["CELERY_BROKER_URL"] = broker_url  # inherited by every child below
+    # Throttle counters shared by every web process: another database of the same Redis.
+    os.environ.setdefault("CACHE_URL", broker_url.rsplit("/", 1)[0] + "/1")
+    print(f"Embedded Redis at {broker_url} (pid {redis_process.pid})", flush=True)
+    return redis_process
+
+
+def _run(supervisor: Supervisor, stop: threading.Event, config: dict, generated_flower_password: bool) -> None:
+    _check_services()
+    for args in (("migrate", "--noinput"), ("collectstatic", "--noinput", "--verbosity", "0"), ("seed_demo",)):
+        if stop.is_set():
+            return
+        _manage(supervisor, stop, *args)
+    commands = _commands(
+        host=config["host"], port=config["port"], flower_port=config["flower_port"], var_dir=Path(config["var_dir"])
+    )
+    for name, argv in commands.items():
+        if stop.is_set():
+            return
+        supervisor.start(name, argv)
+    timeout = float(os.environ.get("LMS_RUN_READY_TIMEOUT") or 120)
+    checks = _readiness_checks(supervisor, web_url=config["web_url"], flower_port=config["flower_port"])
+    _wait_until_up(supervisor, checks, stop=stop, timeout=timeout)
+    if stop.is_set():
+        return
+    supervisor.say(
+        _banner(
+            web_url=config["web_url"],
+            flower_port=config["flower_port"],
+            generated_flower_password=generated_flower_password,
+        )
+    )
+    while not stop.wait(0.5):
+        _check_no_exit(supervisor)
+
+
+def _stop_redis(redis_process: subprocess.Popen | None) -> None:
+    if redis_process is None:
+        return
+    redis_process.terminate()
+    try:
+        redis_process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        redis_process.kill()
+        redis_process.wait()
+
+
+def main() -> int:
+    stop = threading.Event()
+    received: list[int] = []
+
+    def request_stop(signum, frame) -> None:
+        # Only a flag: every wait in start-up and supervision checks it, and `finally` stops the children.
+        received.append(signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    # Set even if a shell without job control started us with SIGINT ignored: Ctrl-C must still work.
+    signal.signal(signal.SIGINT, request_stop)
+    config = _configure_environment()
     generated_flower_password = not os.environ.get("FLOWER_BASIC_AUTH")
     if generated_flower_password:
         os.environ["FLOWER_BASIC_AUTH"] = f"admin:{secrets.token_urlsafe(12)}"
-    VAR_DIR.mkdir(exist_ok=True)
-
+    supervisor = Supervisor(cwd=str(BASE_DIR), watch=(BEAT_TICKED, RELAY_STARTED))
     redis_process = None
+    code = 0
     try:
-        if not os.environ.get("CELERY_BROKER_URL"):
-            from lms.embedded import start_redis
-
-            redis_process, broker_url = start_redis(workdir=VAR_DIR / "redis")
-            os.environ["CELERY_BROKER_URL"] = broker_url  # inherited by every child below
-            print(f"Embedded Redis at {broker_url} (pid {redis_process.pid})", flush=True)
-
-        _check_services()
-        _manage("migrate", "--noinput")
-        _manage("collectstatic", "--noinput", "--verbosity", "0")
-        _manage("seed_demo")
-
-        from lms.management.commands.seed_demo import LEARNERS, STAFF
-
-        browse_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        web_url = f"http://{browse_host}:{port}"
-        flower_user, _, flower_password = os.environ["FLOWER_BASIC_AUTH"].partition(":")
-        lines = [
-            "LMS is running. Ctrl-C stops everything.",
-            f"  Web:    {web_url}/  (learner {LEARNERS[0]['email']} / {LEARNERS[0]['password']})",
-            f"  Admin:  {web_url}/admin/  ({STAFF['email']} / {STAFF['password']})",
-            f"  API:    {web_url}/api/docs/",
-            f"  Flower: http://127.0.0.1:{flower_port}/  ({flower_user} / "
-            + (
-                f"{flower_password}, generated for this run)"
-                if generated_flower_password
-                else "from FLOWER_BASIC_AUTH)"
-            ),
-        ]
-
-        manager = Manager()
-        for name, command in _commands(host=host, port=port, flower_port=flower_port).items():
-            manager.add_process(name, command, cwd=str(BASE_DIR))
-        stop = threading.Event()
-        announcer = threading.Thread(
-            target=_announce_when_ready,
-            args=(manager,),
-            kwargs={"lines": lines, "web_url": web_url, "flower_port": int(flower_port), "stop": stop},
-            daemon=True,
-        )
-        announcer.start()
-        try:
-            manager.loop()  # installs its own SIGINT/SIGTERM handlers that stop every child's process group
-        finally:
-            stop.set()
-        return manager.returncode or 0
+        redis_process = _start_embedded_redis(Path(config["var_dir"]))
+        if not stop.is_set():
+            _run(supervisor, stop, config, generated_flower_password)
     except StartupError as exc:
         print(f"make run: {exc}", file=sys.stderr, flush=True)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+        code = 1
+    except RuntimeError as exc:  # the embedded Redis did not answer
+        print(f"make run: {exc}", file=sys.stderr, flush=True)
+        code = 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-        if redis_process is not None:
-            redis_process.terminate()
-            try:
-                redis_process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                redis_process.kill()
-                redis_process.wait()
+        # A second Ctrl-C must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if received:
+            supervisor.say(f"{signal.Signals(received[0]).name} received: stopping everything.")
+        supervisor.stop_all()
+        _stop_redis(redis_process)
+    if received and code == 0:
+        supervisor.say("Stopped.")
+    return code
 
 
 if __name__ == "__main__":

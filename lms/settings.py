@@ -5,6 +5,7 @@ start without SECRET_KEY, and `manage.py check --deploy` is clean under a produc
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -15,6 +16,9 @@ env = environ.Env()
 # A local .env is a convenience for developers; real deployments set the environment.
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Where the embedded defaults live (SQLite file, static files, media, make run's Redis and beat files);
+# a relative path is taken from the checkout.
+VAR_DIR = BASE_DIR / env.str("LMS_VAR_DIR", default="var")
 
 
 def _env_url(name: str, default: str, parse) -> dict | str:
@@ -39,8 +43,12 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105 - DEBUG only
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+# `make run` sets SITE_URL to the address it serves (HOST, PORT) unless it is set; links in emails and
+# certificates are built from it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+_SITE_HOST = urlsplit(SITE_URL).hostname or "127.0.0.1"
+_DEBUG_HOSTS = list(dict.fromkeys(["localhost", "127.0.0.1", "[::1]", _SITE_HOST]))
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=_DEBUG_HOSTS if DEBUG else [])
 SITE_NAME = env.str("SITE_NAME", default="LMS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
@@ -108,11 +116,11 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------------
-# Unset DATABASE_URL means the embedded default: a SQLite file under var/.
+# Unset DATABASE_URL means the embedded default: a SQLite file under var/ (LMS_VAR_DIR).
 # The worker's hottest statements are prepared once per connection (lms/db.py). Off only behind a
 # transaction-pooling PgBouncer older than 1.21, which cannot keep a prepared statement between transactions.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
-DATABASES = {"default": _env_url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}", env.db_url_config)}
+DATABASES = {"default": _env_url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}", env.db_url_config)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker processes share the file: WAL lets readers run beside a writer, IMMEDIATE takes the
     # write lock at BEGIN (so no deadlock upgrades), and the timeout waits instead of "database is locked".
@@ -121,7 +129,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -157,9 +165,9 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "staticfiles")
+STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "staticfiles")
 MEDIA_URL = "media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
     # Media goes through Django storage so S3-compatible storage is a settings change (STORAGE_BACKEND).
     "default": {"BACKEND": env.str("STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
@@ -354,7 +362,8 @@ CELERY_TASK_ROUTES = {
     "notifications.fanout_*": {"queue": "webhooks"},
     "enrollments.import_*": {"queue": "imports"},
 }
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# DatabaseScheduler, logging once that it ticks (lms/beat.py).
+CELERY_BEAT_SCHEDULER = "lms.beat:DatabaseScheduler"
 # Retention (the nightly prune): successful results go after a week, failures are kept longer.
 RESULTS_KEEP_SUCCESS_DAYS = env.int("RESULTS_KEEP_SUCCESS_DAYS", default=7)
 RESULTS_KEEP_FAILURE_DAYS = env.int("RESULTS_KEEP_FAILURE_DAYS", default=30)

@@ -64,7 +64,7 @@ def test_exactly_one_beat_runs(services):
     assert beats == ["celery_beat"]
     beat = services["celery_beat"]
     assert beat.get("deploy", {}).get("replicas", 1) == 1
-    assert "django_celery_beat.schedulers:DatabaseScheduler" in _command(beat)
+    assert "lms.beat:DatabaseScheduler" in _command(beat)
 
 
 def test_worker_consumes_every_queue(services):
@@ -131,3 +131,12 @@ def test_workers_consume_every_declared_queue():
     declared = set(settings.CELERY_TASK_QUEUES_NAMES)
     assert set(command[command.index("-Q") + 1].split(",")) == declared
     assert set(QUEUES.split(",")) == declared
+
+
+def test_api_throttles_count_in_the_shared_redis_not_per_process(services):
+    """DRF's throttles use the default cache: per process (locmem) unless CACHE_URL names a shared one."""
+    for name in ("web", "celery_worker", "celery_beat", "flower"):
+        environment = services[name]["environment"]
+        cache, broker = environment["CACHE_URL"], environment["CELERY_BROKER_URL"]
+        assert cache.startswith("${CACHE_URL:-redis://redis:6379/"), f"{name}: {cache}"
+        assert cache.rstrip("}").rsplit("/", 1)[1] != broker.rsplit("/", 1)[1], "cache and broker share a database"

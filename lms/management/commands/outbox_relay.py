@@ -8,6 +8,7 @@ from django.db import close_old_connections
 from lms.services import outbox_relay
 
 logger = logging.getLogger("lms.outbox_relay")
+RELAY_STARTED = "outbox relay started"
 
 # After a failed round (database restarting, connection killed), wait this long at most before the next.
 MAX_BACKOFF_SECONDS = 30.0
@@ -28,6 +29,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         total, failures = 0, 0
+        if not once:
+            # `make run` waits for this line before it says the system is up.
+            self.stdout.write(f"{RELAY_STARTED} (every {interval:g}s)")
         while self._running:
             if once:
                 total += outbox_relay()
