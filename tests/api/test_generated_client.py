@@ -2,6 +2,7 @@
 it drives a learner's whole journey and a staff call against a real server and worker, with every status
 checked against the schema (an undocumented status raises UnexpectedStatus)."""
 
+import datetime
 import importlib
 import os
 import pkgutil
@@ -16,7 +17,7 @@ import pytest
 from lms.staff_groups import staff_groups_sync
 from tests.conftest import ROOT
 from tests.courses.factories import course_with_lessons
-from tests.lms.factories import UserFactory
+from tests.lms.factories import UserFactory, grant
 from tests.utils import wait_for
 
 pytestmark = pytest.mark.integration
@@ -141,7 +142,7 @@ def test_generated_client_runs_a_learner_journey_and_a_staff_call(api_client_pac
     )
     created = _api(package, "webhooks.webhooks_endpoints_create").sync_detailed(
         client=staff_client,
-        body=_model(package, "WebhookEndpointDetailRequest")(url="http://127.0.0.1:9/lms", is_active=True),
+        body=_model(package, "WebhookEndpointWriteRequest")(url="http://127.0.0.1:9/lms", is_active=True),
     )
     assert created.status_code == 201 and created.parsed.secret
     listed = _api(package, "webhooks.webhooks_endpoints_list").sync(client=staff_client)
@@ -149,3 +150,42 @@ def test_generated_client_runs_a_learner_journey_and_a_staff_call(api_client_pac
     # The learner is refused with the documented 403.
     refused = _api(package, "webhooks.webhooks_endpoints_list").sync_detailed(client=learner)
     assert refused.status_code == 403 and refused.parsed.errors[0].code == "permission_denied"
+
+    # The integrator follows what webhook payloads link to, and syncs enrollments incrementally.
+    synced = _api(package, "enrollments.enrollments_list").sync(
+        client=staff_client, updated_since=finished.updated_at - datetime.timedelta(minutes=1)
+    )
+    assert enrollment_id in [row.id for row in synced.results]
+    followed = _api(package, "enrollments.enrollments_retrieve").sync(client=staff_client, id=enrollment_id)
+    assert followed.progress_percent == 100 and followed.learner_email == email
+    read = _api(package, "certificates.certificates_retrieve").sync(client=staff_client, id=certificate.id)
+    assert read.code == certificate.code
+
+    # Webhook endpoint management: rotate the secret, send a test event, find its delivery.
+    endpoint_id = created.parsed.id
+    rotated = _api(package, "webhooks.webhooks_endpoints_rotate_secret_create").sync(
+        client=staff_client, id=endpoint_id
+    )
+    assert rotated.secret != created.parsed.secret and rotated.previous_secret_expires_at is not None
+    tested = _api(package, "webhooks.webhooks_endpoints_test_create").sync_detailed(client=staff_client, id=endpoint_id)
+    assert tested.status_code == 202
+    deliveries = _api(package, "webhooks.webhooks_deliveries_list").sync(client=staff_client, endpoint=endpoint_id)
+    assert tested.parsed.id in [delivery.id for delivery in deliveries.results]
+
+    # Support staff revoke the certificate; the public verification then says it is not valid.
+    support = grant(UserFactory(email="support@example.com", is_staff=True), "certificates.change_certificate")
+    support_token = _api(package, "auth.auth_token_create").sync(
+        client=anonymous,
+        body=_model(package, "CredentialsRequest")(email=support.email, password="correct-horse-battery"),
+    )
+    support_client = package.AuthenticatedClient(
+        base_url=live_server.url, token=support_token.token, prefix="Token", raise_on_unexpected_status=True
+    )
+    revoked = _api(package, "certificates.certificates_revoke_create").sync(
+        client=support_client,
+        id=certificate.id,
+        body=_model(package, "CertificateRevokeRequest")(reason="Issued in error"),
+    )
+    assert revoked.status == "revoked"
+    again = _api(package, "certificates.certificates_verify_retrieve").sync(client=anonymous, code=certificate.code)
+    assert again.valid is False and again.revoked_at is not None
