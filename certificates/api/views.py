@@ -3,6 +3,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -27,12 +28,15 @@ class CertificateDetailView(generics.RetrieveAPIView):
 
 
 class CertificatePdfView(APIView):
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 410: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
         try:
             certificate = selectors.certificate_get_for_download(user=request.user, certificate_id=pk)
         except Certificate.DoesNotExist:
             raise Http404 from None
+        if certificate.is_revoked:
+            revoked_on = certificate.revoked_at.date().isoformat()
+            return Response({"detail": f"This certificate was revoked on {revoked_on}."}, status=410)
         return serve_pdf(certificate)
 
 
