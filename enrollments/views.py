@@ -12,7 +12,7 @@ from courses import selectors as course_selectors
 from courses.models import Course, Lesson
 from enrollments import selectors, services
 from enrollments.forms import ImportUploadForm, ImportUploadLimit
-from enrollments.models import CourseStats, Enrollment
+from enrollments.models import Enrollment
 from enrollments.services import imports
 from lms.accounts import services as account_services
 from lms.accounts.forms import CertificateNameForm
@@ -129,8 +129,8 @@ def course_analytics_recompute(request, slug: str):
 @require_safe
 def course_analytics(request, slug: str):
     course = get_object_or_404(Course, slug=slug)
-    stats = CourseStats.objects.filter(course=course).first()
-    deciles = list(stats.progress_deciles) if stats and stats.progress_deciles else [0] * 10
+    stats = services.course_stats_get_or_compute(course_id=course.pk)
+    deciles = list(stats.progress_deciles) if stats.progress_deciles else [0] * 10
     peak = max(deciles) or 1
     bars = []
     for i, count in enumerate(deciles):

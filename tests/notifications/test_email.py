@@ -132,3 +132,17 @@ def test_bulk_and_urgent_mail_use_different_queues():
     router = app.amqp.router
     assert router.route({}, "notifications.send_email")["queue"].name == "email"
     assert router.route({}, "notifications.send_bulk_email")["queue"].name == "email_bulk"
+
+
+def test_endpoint_disabled_email_reads_as_sentences_without_a_double_period():
+    from tests.lms.factories import staff_with
+    from tests.notifications.factories_webhooks import WebhookEndpointFactory
+
+    staff_with("notifications.change_webhookendpoint", email="ops@example.com")
+    endpoint = WebhookEndpointFactory(is_active=False, disabled_reason="The receiver answered 410 Gone.")
+
+    email_send(kind=Kind.WEBHOOK_ENDPOINT_DISABLED, object_id=endpoint.pk)
+
+    [message] = mail.outbox
+    assert "was disabled. Reason: The receiver answered 410 Gone.\n" in message.body
+    assert ".." not in message.body and ".." not in message.alternatives[0][0]
