@@ -49,10 +49,10 @@ class JobAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Job._meta.fields] + ["state_display", "result_link", "about_link"]
     actions = ["retry_jobs", "requeue_dead_letters"]
 
+    change_form_template = "admin/lms/job/change_form.html"
+
     def get_queryset(self, request):
         return selectors.job_list_with_state()
-
-    change_form_template = "admin/lms/job/change_form.html"
 
     def has_add_permission(self, request) -> bool:
         return False

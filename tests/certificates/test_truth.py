@@ -160,3 +160,39 @@ def test_emails_never_greet_a_nameless_learner_by_their_address():
     [message] = mail.outbox
     assert message.body.startswith("Hello,")
     assert "Hello imported@example.com" not in message.alternatives[0][0]
+
+
+def test_certificates_issued_to_an_email_before_are_put_right_by_the_migration():
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    from tests.certificates.factories import CertificateFactory
+
+    migration = importlib.import_module("certificates.migrations.0003_certificates_issued_to_an_email")
+    issued = {"status": "issued", "issued_at": timezone.now(), "pdf_sha256": "0" * 64, "template_version": "v1"}
+    named_since = CertificateFactory(enrollment__learner__email="named@example.com", learner_name="NAMED@example.com")
+    named_since.enrollment.learner.full_name = "Named Since"
+    named_since.enrollment.learner.save()
+    Certificate.objects.filter(pk=named_since.pk).update(**issued)
+    nameless = CertificateFactory(enrollment__learner__full_name="", **issued)
+    assert nameless.learner_name == nameless.enrollment.learner.email  # what the old code did
+    fine = CertificateFactory(enrollment__learner__full_name="Ada Lovelace", **issued)
+
+    migration.fix_email_names(apps, None)
+
+    named_since.refresh_from_db(), nameless.refresh_from_db(), fine.refresh_from_db()
+    assert (named_since.status, named_since.learner_name, named_since.template_version) == (
+        "issued",
+        "Named Since",
+        "",  # re-rendered by the hourly "regenerate outdated" task
+    )
+    assert (nameless.status, nameless.learner_name) == ("awaiting_name", "")
+    assert (fine.status, fine.learner_name, fine.template_version) == ("issued", "Ada Lovelace", "v1")
+    # The learner gives a name: the same code and issue date, now with the name.
+    nameless.enrollment.learner.full_name = "Grace Hopper"
+    nameless.enrollment.learner.save()
+    reissued = services.certificate_issue(enrollment_id=nameless.enrollment_id)
+    assert (reissued.code, reissued.issued_at) == (nameless.code, nameless.issued_at)
+    assert reissued.status == "issued" and "Grace Hopper" in pdf_text(reissued.pdf.read())
