@@ -101,6 +101,9 @@ def test_a_revoked_certificate_shows_as_revoked_everywhere_and_error_pages_are_a
 
     with chromium_page(live_server.url) as page:
         expect = sync_api.expect
+        for path in ("/", "/courses/", "/courses/practical-celery/", "/accounts/password-reset/"):
+            page.goto(path)
+            assert_accessible(page)
         log_in(page, learner.email)
         expect(page).to_have_url(f"{live_server.url}/dashboard/")
         card = page.locator("article.enrollment", has=page.get_by_role("link", name="Practical Celery"))
@@ -112,6 +115,13 @@ def test_a_revoked_certificate_shows_as_revoked_everywhere_and_error_pages_are_a
         assert response.status == 410 and response.headers["content-type"].startswith("text/html")
         expect(page.get_by_role("heading", name="This certificate was revoked")).to_be_visible()
         assert_accessible(page)
+
+        page.goto(f"/certificates/{certificate.pk}/")
+        expect(page.locator(".verdict.revoked")).to_contain_text("Plagiarised final project.")
+        assert_accessible(page)
+        for path in ("/accounts/profile/", "/accounts/password/", "/courses/practical-celery/"):
+            page.goto(path)
+            assert_accessible(page)
 
         page.goto(f"/certificates/verify/{certificate.code}/")
         expect(page.locator(".verdict.revoked")).to_contain_text("Revoked. This certificate is no longer valid")
