@@ -89,11 +89,17 @@ def lesson_complete(request, pk: int):
 
 def _dashboard(request, *, name_form=None, status: int = 200):
     enrollments = list(selectors.enrollment_list_for_learner(learner=request.user))
-    # A certificate is issued to a name: at 100 % a learner without one is asked for it here.
-    needs_name = not request.user.full_name.strip() and any(
-        e.status == Enrollment.Status.COMPLETED for e in enrollments
-    )
-    context = {"enrollments": enrollments, "needs_name": needs_name, "name_form": name_form or CertificateNameForm()}
+    # A certificate is issued to a name: at 100 % a learner without one is asked for it here. The form is
+    # in the page (hidden) for every nameless learner, so the page's script can show it when a bar
+    # reaches 100 % while the learner watches.
+    nameless = not request.user.full_name.strip()
+    needs_name = nameless and any(e.status == Enrollment.Status.COMPLETED for e in enrollments)
+    context = {
+        "enrollments": enrollments,
+        "nameless": nameless,
+        "needs_name": needs_name,
+        "name_form": name_form or CertificateNameForm(),
+    }
     return render(request, "enrollments/dashboard.html", context, status=status)
 
 

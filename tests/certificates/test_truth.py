@@ -96,6 +96,15 @@ def test_a_learner_with_a_name_is_not_asked(completed_enrollment, client):
     assert "Your certificate needs your name" not in client.get("/dashboard/").content.decode()
 
 
+def test_a_nameless_learner_below_100_percent_is_not_asked_yet(client):
+    learner = UserFactory(full_name="")
+    EnrollmentFactory(learner=learner)
+    client.force_login(learner)
+    page = client.get("/dashboard/").content.decode()
+    # In the page for the script to reveal at 100 %, but hidden until then.
+    assert 'id="name-needed" aria-labelledby="name-needed-title" hidden>' in page
+
+
 def test_setting_the_name_on_the_profile_page_also_queues_waiting_certificates(nameless_completed, client):
     services.certificate_issue(enrollment_id=nameless_completed.pk)
     client.force_login(nameless_completed.learner)
