@@ -35,7 +35,7 @@ class CertificateAdmin(admin.ModelAdmin):
         "learner_name",
         "course_title",
         "status",
-        "pdf",
+        "pdf_link",
         "pdf_sha256",
         "template_version",
         "issued_at",
@@ -48,11 +48,25 @@ class CertificateAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    exclude = ["render_task_id"]
+    exclude = ["render_task_id", "pdf"]
     actions = ["revoke", "regenerate", "retry_failed"]
 
     def has_add_permission(self, request) -> bool:
         return False  # certificates are issued by the system, never typed in
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only (the actions change certificates): no Save buttons over nothing to save.
+        extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj):
+        # Through a view that reads storage (whatever backend), never the bare /media/ URL, which is not
+        # served in production and would leak revoked PDFs if it were.
+        if not obj.pdf:
+            return "-"
+        url = reverse("certificate_staff_download", kwargs={"pk": obj.pk})
+        return format_html('<a href="{}">Download the PDF</a> ({})', url, obj.pdf.name)
 
     @admin.display(description="Render task")
     def render_task(self, obj):

@@ -24,6 +24,8 @@ def normalize_code(typed: str) -> str:
 class Certificate(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        # The learner has no name yet: nothing is rendered until they give one (the dashboard asks).
+        AWAITING_NAME = "awaiting_name", "Awaiting the learner's name"
         RENDERING = "rendering", "Rendering"
         ISSUED = "issued", "Issued"
         FAILED = "failed", "Failed"
@@ -61,6 +63,10 @@ class Certificate(models.Model):
                 condition=~Q(status="issued") | (Q(issued_at__isnull=False) & ~Q(pdf_sha256="")),
                 name="certificates_issued_has_pdf",
             ),
+            # A certificate is issued to a name, never to an empty string (or, by the service, an email).
+            models.CheckConstraint(
+                condition=~Q(status="issued") | ~Q(learner_name=""), name="certificates_issued_has_name"
+            ),
         ]
         # The incremental sync's order and range: `?updated_since=` (docs/api.md).
         indexes = [models.Index(fields=["updated_at", "id"], name="certificates_updated_at_id")]
@@ -84,3 +90,7 @@ class Certificate(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.status == self.Status.ISSUED
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == self.Status.REVOKED

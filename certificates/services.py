@@ -8,6 +8,7 @@ reruns and regenerations overwrite one file instead of leaving orphans.
 import hashlib
 import logging
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -26,6 +27,13 @@ def _file_name(certificate: Certificate) -> str:
     return f"certificates/{certificate.code}.pdf"
 
 
+def learner_certificate_name(learner) -> str:
+    """The name a certificate is issued to: the learner's full name, never their email address ("" when
+    they have given none yet)."""
+    name = (learner.full_name or "").strip()
+    return "" if name.lower() == (learner.email or "").lower() else name
+
+
 def certificate_get_or_create_pending(*, enrollment: Enrollment) -> Certificate:
     """The enrollment's one certificate row, created pending with name and title snapshots."""
     existing = Certificate.objects.filter(enrollment=enrollment).first()
@@ -35,7 +43,7 @@ def certificate_get_or_create_pending(*, enrollment: Enrollment) -> Certificate:
         with transaction.atomic():
             return Certificate.objects.create(
                 enrollment=enrollment,
-                learner_name=enrollment.learner.get_full_name(),
+                learner_name=learner_certificate_name(enrollment.learner),
                 course_title=enrollment.course.title,
             )
     except IntegrityError:  # a concurrent duplicate created it first
@@ -82,6 +90,8 @@ def certificate_issue(*, enrollment_id: int, task_id: str = "") -> Certificate |
     Side effects: one Certificate row, one PDF file in storage, `certificate_issued` sent once (at the
     first issue). A second delivery, a concurrent duplicate or a rerun after a crash finds the row and
     file it made. On a rendering error the row is marked failed with the error, and the error re-raised.
+    A learner without a name gets no PDF: the row waits as "awaiting name" (not failed) until they give
+    one, which queues this again (`certificate_issue_awaiting_name`).
     """
     enrollment = Enrollment.objects.select_related("learner", "course").filter(pk=enrollment_id).first()
     if enrollment is None:
@@ -95,10 +105,17 @@ def certificate_issue(*, enrollment_id: int, task_id: str = "") -> Certificate |
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if certificate.status in (Certificate.Status.ISSUED, Certificate.Status.REVOKED):
             return certificate
+        if not certificate.learner_name:
+            certificate.learner_name = learner_certificate_name(enrollment.learner)
+        if not certificate.learner_name:
+            certificate.status = Certificate.Status.AWAITING_NAME
+            certificate.render_task_id = task_id
+            certificate.save(update_fields=["status", "render_task_id", "updated_at"])
+            return certificate
         certificate.status = Certificate.Status.RENDERING
         certificate.render_task_id = task_id
         certificate.render_attempts += 1
-        certificate.save(update_fields=["status", "render_task_id", "render_attempts", "updated_at"])
+        certificate.save(update_fields=["learner_name", "status", "render_task_id", "render_attempts", "updated_at"])
 
     try:
         content = _render_bytes(certificate)
@@ -141,7 +158,9 @@ def certificate_regenerate(*, certificate_id: int, refresh_names: bool = False, 
             certificate_request_issue(enrollment_id=certificate.enrollment_id)
             return certificate
         if refresh_names:
-            certificate.learner_name = certificate.enrollment.learner.get_full_name()
+            certificate.learner_name = (
+                learner_certificate_name(certificate.enrollment.learner) or certificate.learner_name
+            )
             certificate.course_title = certificate.enrollment.course.title
         _store(certificate, _render_bytes(certificate))
         certificate.template_version = rendering.template_version()
@@ -172,6 +191,21 @@ def certificate_request_issue(*, enrollment_id: int) -> None:
     from certificates.tasks import certificate_issue_task
 
     enqueue(certificate_issue_task, enrollment_id=enrollment_id)
+
+
+def certificate_issue_awaiting_name(*, user_id: int) -> int:
+    """Queue the issue of the learner's certificates that waited for their name; returns how many.
+
+    Called (from a task) when the learner sets their name. Without a name yet it queues nothing.
+    """
+    waiting = Certificate.objects.filter(enrollment__learner_id=user_id, status=Certificate.Status.AWAITING_NAME)
+    learner = get_user_model().objects.filter(pk=user_id).first()
+    if learner is None or not learner_certificate_name(learner):
+        return 0
+    enrollment_ids = list(waiting.values_list("enrollment_id", flat=True))
+    for enrollment_id in enrollment_ids:
+        certificate_request_issue(enrollment_id=enrollment_id)
+    return len(enrollment_ids)
 
 
 def certificate_request_regenerate(*, certificate_id: int, refresh_names: bool = False) -> None:

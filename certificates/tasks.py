@@ -20,6 +20,12 @@ def certificate_issue_task(self, enrollment_id: int) -> dict | None:
     return {"certificate_id": certificate.pk, "status": certificate.status, "sha256": certificate.pdf_sha256}
 
 
+@shared_task(name="certificates.issue_awaiting_name", soft_time_limit=30, time_limit=60, **RETRY_ON_DB_ERRORS)
+def certificate_issue_awaiting_name_task(user_id: int) -> int:
+    """The learner gave their name: queue the certificates that waited for it."""
+    return services.certificate_issue_awaiting_name(user_id=user_id)
+
+
 @shared_task(bind=True, name="certificates.regenerate_certificate", soft_time_limit=60, time_limit=90, max_retries=3)
 def certificate_regenerate_task(self, certificate_id: int, refresh_names: bool = False) -> dict:
     certificate = services.certificate_regenerate(

@@ -2,12 +2,13 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from certificates import selectors
 from certificates.models import Certificate, normalize_code
+from lms.permissions import staff_permission_required
 
 
 def verify_rate(group, request) -> str:
@@ -24,6 +25,11 @@ class VerifyForm(forms.Form):
         if not code:
             raise forms.ValidationError("Enter the code printed on the certificate.")
         return code
+
+
+def revoked_page(request, certificate: Certificate):
+    """What the learner's PDF link answers once the certificate is revoked: 410 Gone, with when and why."""
+    return render(request, "certificates/revoked.html", {"certificate": certificate}, status=410)
 
 
 def serve_pdf(certificate: Certificate) -> FileResponse:
@@ -55,6 +61,16 @@ def certificate_download(request, pk: int):
         certificate = selectors.certificate_get_for_download(user=request.user, certificate_id=pk)
     except Certificate.DoesNotExist:
         raise Http404 from None
+    if certificate.is_revoked:
+        return revoked_page(request, certificate)
+    return serve_pdf(certificate)
+
+
+@staff_permission_required("certificates.view_certificate")
+@require_safe
+def certificate_staff_download(request, pk: int):
+    """Staff's copy of any certificate's PDF (revoked ones too), through storage, whatever backend it is."""
+    certificate = get_object_or_404(Certificate.objects.exclude(pdf=""), pk=pk)
     return serve_pdf(certificate)
 
 
@@ -73,5 +89,6 @@ def certificate_verify(request, code: str):
     try:
         certificate = selectors.certificate_get_by_code(code=code)
     except Certificate.DoesNotExist:
-        raise Http404("No certificate has this code.") from None
+        # A page of its own (404): the person typed or scanned a code; tell them, and let them try again.
+        return render(request, "certificates/verify_unknown.html", {"form": VerifyForm()}, status=404)
     return render(request, "certificates/verify.html", {"certificate": certificate})

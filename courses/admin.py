@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.html import format_html
 
 from courses.models import Course, Lesson
 
@@ -15,12 +17,21 @@ class LessonInline(admin.TabularInline):
 
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "is_published", "published_lessons", "enrollment_count", "updated_at"]
+    list_display = [
+        "title",
+        "slug",
+        "is_published",
+        "published_lessons",
+        "enrollment_count",
+        "analytics_link",
+        "updated_at",
+    ]
     list_filter = ["is_published"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ("title",)}
     inlines = [LessonInline]
     actions = ["publish", "unpublish"]
+    readonly_fields = ["analytics_link"]
 
     def get_queryset(self, request):
         return (
@@ -39,6 +50,13 @@ class CourseAdmin(admin.ModelAdmin):
     @admin.display(description="Enrollments", ordering="_enrollments")
     def enrollment_count(self, obj) -> int:
         return obj._enrollments
+
+    @admin.display(description="Analytics")
+    def analytics_link(self, obj):
+        if not obj.pk:
+            return "-"
+        # By URL name: the analytics page belongs to the enrollments app, which courses does not import.
+        return format_html('<a href="{}">Analytics</a>', reverse("course_analytics", kwargs={"slug": obj.slug}))
 
     @admin.action(description="Publish selected courses", permissions=["change"])
     def publish(self, request, queryset):

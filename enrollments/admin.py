@@ -86,6 +86,11 @@ class CourseStatsAdmin(admin.ModelAdmin):
         self.message_user(request, f"Queued analytics for {len(ids)} course(s).")
 
 
+# The warning colours of the learner site (site.css .status.warning), readable in the admin's light and
+# dark themes alike.
+WARNING_STYLE = "color: #7a3e00; background: #fff4d6; padding: 1px 6px; border-radius: 4px;"
+
+
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
     """Imports: the add page uploads a file (the staff page's form and service); the rest is read-only."""
@@ -93,7 +98,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "original_name",
-        "status",
+        "status_display",
         "progress_bar",
         "users_created",
         "enrollments_created",
@@ -108,7 +113,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = [
         "original_name",
-        "status",
+        "status_display",
         "links",
         "progress_bar",
         "total_rows",
@@ -140,6 +145,15 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_control_permission(self, request) -> bool:
         return request.user.has_perm("enrollments.control_importjob")
+
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, obj):
+        if obj.completed_with_errors or obj.status == ImportJob.Status.FAILED:
+            # The admin's own warning colours: a run with failed rows must not read as a plain success.
+            return format_html(
+                '<strong class="import-status warning" style="{}">{}</strong>', WARNING_STYLE, obj.status_label
+            )
+        return obj.status_label
 
     @admin.display(description="Progress")
     def progress_bar(self, obj):

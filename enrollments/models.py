@@ -170,6 +170,17 @@ class ImportJob(models.Model):
         return self.status in self.FINISHED
 
     @property
+    def completed_with_errors(self) -> bool:
+        return self.status == self.Status.COMPLETED and self.errors > 0
+
+    @property
+    def status_label(self) -> str:
+        """What staff read: a run where rows failed is not simply "Completed"."""
+        if self.completed_with_errors:
+            return f"Completed with {self.errors} error{'s' if self.errors != 1 else ''}"
+        return self.get_status_display()
+
+    @property
     def percent(self) -> int:
         if self.status == self.Status.COMPLETED:
             return 100

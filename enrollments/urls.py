@@ -4,6 +4,7 @@ from enrollments import views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/name/", views.dashboard_name, name="dashboard_name"),
     path("courses/<slug:slug>/", views.course_detail, name="course_detail"),
     path("courses/<slug:slug>/enroll/", views.course_enroll, name="course_enroll"),
     path("courses/<slug:course_slug>/lessons/<slug:lesson_slug>/", views.lesson_detail, name="lesson_detail"),

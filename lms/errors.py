@@ -31,6 +31,14 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class Gone(exceptions.APIException):
+    """410: the object existed and was withdrawn (a revoked certificate's PDF)."""
+
+    status_code = 410
+    default_detail = "This is no longer available."
+    default_code = "gone"
+
+
 class ExceptionHandler(StandardExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         # Services raise Django's ValidationError; the API answers it as a 400 with the same field messages

@@ -48,6 +48,7 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/", views.healthz),
     path("admin/", admin.site.urls),
@@ -58,7 +59,8 @@ urlpatterns = [
     path("api/", include(api_patterns)),
 ]
 
-# Errors answer JSON under /api/ (docs/api.md: every API error is JSON) and Django's pages elsewhere.
+# Errors answer JSON under /api/ (docs/api.md: every API error is JSON) and the site's pages elsewhere
+# (lms/templates/403.html, 404.html, 500.html).
 handler400 = "lms.views.bad_request"
 handler403 = "lms.views.permission_denied"
 handler404 = "lms.views.page_not_found"

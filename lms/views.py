@@ -1,4 +1,7 @@
-from django.http import JsonResponse
+from functools import cache
+from pathlib import Path
+
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
@@ -26,6 +29,19 @@ def healthz(request):
     body = {"status": "ok" if not failing else "unavailable"}
     body.update({name: (problem if problem else "ok") for name, problem in problems.items()})
     return JsonResponse(body, status=200 if not failing else 503)
+
+
+@cache
+def _favicon_bytes() -> bytes:
+    return (Path(__file__).resolve().parent / "static" / "lms" / "favicon.svg").read_bytes()
+
+
+@require_safe
+def favicon(request):
+    """/favicon.ico, which browsers ask for on every page whatever the <link rel="icon"> says."""
+    response = HttpResponse(_favicon_bytes(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 # Django's error views answer HTML. Under /api/ a client expects JSON whatever failed (an unknown URL, a

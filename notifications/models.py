@@ -19,6 +19,7 @@ class Notification(models.Model):
         PASSWORD_RESET = "password_reset", "Password reset"
         ENROLLMENT_CONFIRMATION = "enrollment_confirmation", "Enrollment confirmation"
         CERTIFICATE_ISSUED = "certificate_issued", "Certificate issued"
+        CERTIFICATE_REVOKED = "certificate_revoked", "Certificate revoked"
         WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled", "Webhook endpoint disabled"
 
     class Status(models.TextChoices):

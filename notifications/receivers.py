@@ -58,6 +58,7 @@ def on_certificate_issued(sender, *, certificate_id: int, **kwargs) -> None:
 
 
 def on_certificate_revoked(sender, *, certificate_id: int, **kwargs) -> None:
+    _email(Kind.CERTIFICATE_REVOKED, certificate_id)
     _webhook(WebhookEventType.CERTIFICATE_REVOKED, certificate_id)
 
 

@@ -19,6 +19,7 @@ from certificates.api.serializers import (
 from certificates.models import Certificate
 from certificates.views import serve_pdf
 from lms.api import JSONParser, SyncPagination
+from lms.errors import Gone
 from lms.permissions import has_perms
 
 _READ_ALL = (
@@ -57,12 +58,20 @@ class CertificateDetailView(generics.RetrieveAPIView):
 
 
 class CertificatePdfView(APIView):
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            410: OpenApiResponse(description="The certificate was revoked: no PDF, the date in `detail`."),
+        }
+    )
     def get(self, request, pk: int):
         try:
             certificate = selectors.certificate_get_for_download(user=request.user, certificate_id=pk)
         except Certificate.DoesNotExist:
             raise Http404 from None
+        if certificate.is_revoked:
+            revoked_on = certificate.revoked_at.date().isoformat()
+            raise Gone(f"This certificate was revoked on {revoked_on}.")
         return serve_pdf(certificate)
 
 

@@ -333,6 +333,18 @@ def course_stats_recompute(*, course_id: int) -> CourseStats:
     return stats
 
 
+def course_stats_get_or_compute(*, course_id: int) -> CourseStats:
+    """The course's analytics row; computed here on first view when none exists yet.
+
+    Synchronous on purpose: the computation is one aggregate query over the course's enrollments (an
+    indexed scan; fast at the sizes a single course has), so the first visitor sees figures at once
+    instead of an empty page waiting for the nightly run or a worker. Later refreshes stay in the
+    background (`course_stats_request_recompute`, the nightly task).
+    """
+    existing = CourseStats.objects.filter(course_id=course_id).first()
+    return existing if existing is not None else course_stats_recompute(course_id=course_id)
+
+
 def course_stats_request_recompute(*, course_ids: list[int]) -> None:
     from enrollments.tasks import course_stats_recompute_task
 

@@ -78,3 +78,17 @@ class LimitedAuthenticationForm(LoginLimitMixin, AuthenticationForm):
 
 class LimitedAdminAuthenticationForm(LoginLimitMixin, AdminAuthenticationForm):
     pass
+
+
+class CertificateNameForm(forms.Form):
+    """The name a certificate is issued to: required, and not an email address."""
+
+    full_name = forms.CharField(
+        max_length=200, label="Your full name", help_text="As it should appear on your certificate."
+    )
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if "@" in name:
+            raise forms.ValidationError("Enter your name, not an email address.")
+        return name

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
-from lms.accounts.signals import password_reset_requested, user_registered
+from lms.accounts.signals import password_reset_requested, user_name_changed, user_registered
 
 User = get_user_model()
 
@@ -38,8 +38,15 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
 
 
 def user_update_profile(*, user: User, full_name: str) -> User:
-    user.full_name = full_name.strip()
-    user.save(update_fields=["full_name"])
+    """Save the profile. Sends `user_name_changed` when the name changed to a non-empty one (a
+    certificate that waited for the learner's name is issued then)."""
+    full_name = full_name.strip()
+    changed = full_name != user.full_name
+    with transaction.atomic():
+        user.full_name = full_name
+        user.save(update_fields=["full_name"])
+        if changed and full_name:
+            user_name_changed.send(sender=User, user_id=user.pk)
     return user
 
 

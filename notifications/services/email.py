@@ -39,6 +39,7 @@ ABOUT_MODEL = {
     Kind.PASSWORD_RESET: "accounts.User",
     Kind.ENROLLMENT_CONFIRMATION: "enrollments.Enrollment",
     Kind.CERTIFICATE_ISSUED: "certificates.Certificate",
+    Kind.CERTIFICATE_REVOKED: "certificates.Certificate",
     Kind.WEBHOOK_ENDPOINT_DISABLED: "notifications.WebhookEndpoint",
 }
 
@@ -111,6 +112,8 @@ def _messages_for(kind: str, object_id: int) -> list[Message]:
             "download_url": _url(certificate.get_download_url()),
         }
         return [Message(recipient=learner.email, about=certificate, user=learner, context=context)]
+    if kind == Kind.CERTIFICATE_REVOKED:
+        return _certificate_revoked_messages(object_id)
     if kind == Kind.WEBHOOK_ENDPOINT_DISABLED:
         from notifications.models import WebhookEndpoint
 
@@ -130,6 +133,17 @@ def _messages_for(kind: str, object_id: int) -> list[Message]:
             for u in staff
         ]
     raise ValueError(f"unknown email kind {kind!r}")
+
+
+def _certificate_revoked_messages(certificate_id: int) -> list[Message]:
+    from certificates.models import Certificate
+
+    certificate = Certificate.objects.select_related("enrollment__learner").filter(pk=certificate_id).first()
+    if certificate is None or certificate.status != Certificate.Status.REVOKED:
+        return []
+    learner = certificate.enrollment.learner
+    context = {"certificate": certificate, "dashboard_url": _url(reverse("dashboard"))}
+    return [Message(recipient=learner.email, about=certificate, user=learner, context=context)]
 
 
 def _dedupe_key(kind: str, object_id: int, nonce: str, recipient: str) -> str:

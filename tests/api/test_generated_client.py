@@ -83,7 +83,8 @@ def test_generated_client_runs_a_learner_journey_and_a_staff_call(api_client_pac
 
     register = _api(package, "auth.auth_register_create")
     email = f"client-{uuid.uuid4().hex[:8]}@example.com"
-    user = register.sync(client=anonymous, body=_model(package, "RegisterRequest")(email=email, password="pw-1234567"))
+    body = _model(package, "RegisterRequest")(email=email, password="pw-1234567", full_name="Ada Client")
+    user = register.sync(client=anonymous, body=body)
     assert user.email == email
     # A documented error comes back as the error model, not as "unexpected status".
     again = register.sync_detailed(
@@ -128,6 +129,7 @@ def test_generated_client_runs_a_learner_journey_and_a_staff_call(api_client_pac
         client=anonymous, code=certificate.code
     )
     assert verification.valid and verification.course_title == "Client journey"
+    assert verification.learner_name == "Ada Client"
     pdf = _api(package, "certificates.certificates_pdf_retrieve").sync_detailed(client=learner, id=certificate.id)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 

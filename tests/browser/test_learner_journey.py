@@ -16,6 +16,7 @@ import pytest
 from django_celery_results.models import TaskResult
 
 from enrollments.models import Enrollment
+from tests.browser.axe import assert_accessible
 from tests.conftest import ROOT
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.utils import wait_for
@@ -90,6 +91,7 @@ def test_learner_signs_up_enrolls_completes_every_lesson_and_sees_full_progress(
         expect = sync_api.expect
 
         page.goto("/accounts/signup/")
+        assert_accessible(page)
         page.get_by_label("Email").fill(email)
         page.get_by_label("Full name").fill("Ada Lovelace")
         page.get_by_label("Password", exact=True).fill("a-long-and-unusual-passphrase")
@@ -97,11 +99,13 @@ def test_learner_signs_up_enrolls_completes_every_lesson_and_sees_full_progress(
         page.get_by_role("button", name="Sign up").click()
         expect(page.get_by_role("status")).to_contain_text("Welcome! Your account is ready.")
         expect(page.get_by_role("navigation", name="Main")).to_contain_text("Ada")
+        assert_accessible(page)  # with a flash message
 
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalog").click()
         expect(page.get_by_role("heading", name="Course catalog")).to_be_visible()
         course_card = page.locator("article", has=page.get_by_role("link", name="Practical Celery"))
         expect(course_card).to_contain_text("3 lessons")
+        assert_accessible(page)
         course_card.get_by_role("link", name="Practical Celery").click()
 
         expect(page.get_by_role("heading", name="Practical Celery", level=1)).to_be_visible()
@@ -109,15 +113,18 @@ def test_learner_signs_up_enrolls_completes_every_lesson_and_sees_full_progress(
         expect(syllabus).to_have_count(3)
         expect(syllabus).to_contain_text([lesson.title for lesson in lessons])
         expect(page.get_by_text(draft.title)).to_have_count(0)
+        assert_accessible(page)
         page.get_by_role("button", name="Enroll").click()
         expect(page.get_by_role("status")).to_contain_text("You are enrolled in Practical Celery.")
         expect(page.get_by_role("progressbar", name="Course progress")).to_have_attribute("aria-valuenow", "0")
+        assert_accessible(page)
         page.get_by_role("link", name="Continue").click()
 
         # Each "Mark complete" leads on to the next published lesson (the draft is skipped), the last to
         # the dashboard.
         for lesson in lessons:
             expect(page.get_by_role("heading", name=lesson.title, level=1)).to_be_visible()
+            assert_accessible(page)
             page.get_by_role("button", name="Mark complete").click()
             expect(page.get_by_role("status")).to_contain_text(f"“{lesson.title}” marked complete.")
         # The last one lands on the dashboard, often before the worker has synced: then the page's own
@@ -132,6 +139,7 @@ def test_learner_signs_up_enrolls_completes_every_lesson_and_sees_full_progress(
         expect(card.locator('[data-field="status"]')).to_have_text("Completed")
         expect(card).to_contain_text("100% complete · 3 lessons done")
         expect(card.get_by_text("updating…")).to_have_count(0)
+        assert_accessible(page)
 
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)

@@ -123,6 +123,7 @@ SURFACES = [
     Surface("get", "/api/certificates/{certificate}/", "certificates.view_certificate", True, denied=404),
     Surface("get", "/api/certificates/{certificate}/pdf/", "certificates.view_certificate", True, denied=404),
     Surface("get", "/certificates/{certificate}/pdf/", "certificates.view_certificate", True, denied=404),
+    Surface("get", "/staff/certificates/{certificate}/pdf/", "certificates.view_certificate", reads=True),
     # Staff pages
     Surface("get", "/staff/courses/{course}/analytics/", "enrollments.view_coursestats", reads=True),
     Surface("post", "/staff/courses/{course}/analytics/recompute/", "enrollments.recompute_coursestats", False, ok=302),

@@ -154,3 +154,17 @@ def test_subject_and_text_body_carry_names_as_typed_and_the_html_body_escapes_th
         html = message.alternatives[0][0]
         assert "Tom &amp; &quot;Jerry&quot; &lt;x&gt;" in html and TRICKY not in html
     assert Notification.objects.get(kind=Kind.ENROLLMENT_CONFIRMATION).subject == enrolled.subject
+
+
+def test_endpoint_disabled_email_reads_as_sentences_without_a_double_period():
+    from tests.lms.factories import staff_with
+    from tests.notifications.factories_webhooks import WebhookEndpointFactory
+
+    staff_with("notifications.change_webhookendpoint", email="ops@example.com")
+    endpoint = WebhookEndpointFactory(is_active=False, disabled_reason="The receiver answered 410 Gone.")
+
+    email_send(kind=Kind.WEBHOOK_ENDPOINT_DISABLED, object_id=endpoint.pk)
+
+    [message] = mail.outbox
+    assert "was disabled. Reason: The receiver answered 410 Gone.\n" in message.body
+    assert ".." not in message.body and ".." not in message.alternatives[0][0]

@@ -18,6 +18,8 @@
           bar.firstElementChild.style.width = e.progress_percent + "%";
           card.querySelector('[data-field="progress"]').textContent = e.progress_percent;
           card.querySelector('[data-field="status"]').textContent = e.status.charAt(0).toUpperCase() + e.status.slice(1);
+          var askName = document.getElementById("name-needed");
+          if (askName && e.status === "completed") askName.hidden = false;  // at 100 %: the certificate needs a name
           var flag = card.querySelector("[data-updating]");
           if (flag && e.last_synced_at && (!e.last_completed_at || e.last_synced_at >= e.last_completed_at)) flag.remove();
         });

@@ -17,7 +17,12 @@
       return;
     }
     const finished = ["completed", "failed", "cancelled"].includes(job.status);
-    set("status", labels[job.status] || job.status);
+    const failedRows = job.counts.errors || 0;
+    const label = job.status === "completed" && failedRows
+      ? "Completed with " + failedRows + " error" + (failedRows === 1 ? "" : "s")
+      : labels[job.status] || job.status;
+    set("status", label);
+    field("status").classList.toggle("warning", (job.status === "completed" && failedRows > 0) || job.status === "failed");
     field("bar").style.width = job.percent + "%";
     box.querySelector('[role="progressbar"]').setAttribute("aria-valuenow", job.percent);
     set("percent", job.percent);
