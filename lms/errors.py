@@ -49,6 +49,10 @@ class ExceptionHandler(StandardExceptionHandler):
             else:
                 detail = {"non_field_errors": _error_details(exc.error_list)}
             return exceptions.ValidationError(detail=detail)
+        if isinstance(exc, exceptions.ValidationError):
+            # A message raised without a code (a form's add_error, django-filter) still gets one: the schema
+            # promises every error a string `code`.
+            exc.detail = _with_codes(exc.detail)
         return super().convert_known_exceptions(exc)
 
     def convert_unhandled_exceptions(self, exc: Exception) -> exceptions.APIException:
@@ -56,6 +60,16 @@ class ExceptionHandler(StandardExceptionHandler):
         if not isinstance(exc, exceptions.APIException):
             return exceptions.APIException(detail=SERVER_ERROR_DETAIL)
         return exc
+
+
+def _with_codes(detail):
+    if isinstance(detail, dict):
+        return {key: _with_codes(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_with_codes(value) for value in detail]
+    if isinstance(detail, exceptions.ErrorDetail) and detail.code is None:
+        return exceptions.ErrorDetail(str(detail), code="invalid")
+    return detail
 
 
 def _error_details(errors: list[DjangoValidationError]) -> list[exceptions.ErrorDetail]:

@@ -172,10 +172,15 @@ def jobs_reconcile_lost(*, now=None, limit: int = 200) -> int:
 
 
 def jobs_publish_lost_again(*, jobs) -> int:
-    """Staff's "publish again" for jobs marked lost: those that still have no result are published now."""
+    """Staff's "publish again" for jobs marked lost: those that still have no result and that the broker
+    does not hold (waiting in a queue, or delivered to a worker) are published now. When the broker cannot
+    be searched, staff's word decides: a duplicate is harmless, tasks being idempotent."""
     now = timezone.now()
     ran = set(TaskResult.objects.filter(task_id__in=[j.task_id for j in jobs]).values_list("task_id", flat=True))
     pending = [j for j in jobs if j.publish_state == Job.Publish.PUBLISHED and j.task_id not in ran]
+    held = broker_task_ids(queues={job.queue for job in pending}) if pending else None
+    if held is not None:
+        pending = [j for j in pending if j.task_id not in held.task_ids and j.queue not in held.unsearched_queues]
     return sum(_job_publish_again(job=job, now=now) for job in pending)
 
 

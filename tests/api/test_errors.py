@@ -72,3 +72,17 @@ def test_a_crash_inside_an_api_view_is_a_500_in_the_same_shape_and_is_still_logg
         "type": "server_error",
         "errors": [{"code": "error", "detail": "A server error occurred.", "attr": None}],
     }
+
+
+def test_a_field_error_raised_without_a_code_still_has_one(db):
+    from rest_framework.test import APIClient
+
+    from tests.lms.factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    response = client.get("/api/enrollments/", {"after_id": 5})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"code": "invalid", "detail": "Pass after_id together with updated_since.", "attr": "after_id"}
+    ]

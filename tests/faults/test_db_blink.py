@@ -146,4 +146,8 @@ def test_beat_survives_a_killed_connection(postgres_only, broker, transactional_
         assert beat.poll() is None, (tmp_path / "beat.log").read_text()
     finally:
         os.killpg(beat.pid, signal.SIGTERM)
-        beat.wait(timeout=10)
+        try:
+            beat.wait(timeout=30)  # beat saves its schedule on the way out
+        except subprocess.TimeoutExpired:
+            os.killpg(beat.pid, signal.SIGKILL)
+            beat.wait()

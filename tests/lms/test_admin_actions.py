@@ -7,6 +7,7 @@ until it gets a row here.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -98,6 +99,10 @@ ACTIONS = [
     Action("lms.job", "requeue_dead_letters", ("lms.view_job", "lms.retry_job"),
            lambda: Job.objects.create(task_name="lms.ping", kwargs={}, queue="default", publish_state="dead"),
            lambda j: _fresh(j).publish_state),
+    Action("lms.job", "publish_lost_again", ("lms.view_job", "lms.retry_job"),
+           lambda: Job.objects.create(task_name="lms.ping", kwargs={}, queue="default", publish_state="published",
+                                      published_at=timezone.now() - timedelta(hours=1)),
+           lambda j: _fresh(j).reconciled_count),
     Action("certificates.certificate", "revoke", ("certificates.change_certificate",),
            _issued_certificate, lambda c: _fresh(c).status,
            extra={"apply": "1", "reason": "Issued in error"}),
