@@ -17,12 +17,14 @@ import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+# Any error of the server, not only an unreachable one: a Redis that refuses writes (maxmemory with
+# noeviction, a read-only replica after a failover, MISCONF after a failed snapshot) must not turn every
+# throttled request into a 500 either.
+UNREACHABLE = (RedisError,)
 # After a failed call, calls skip Redis this long (seconds) before trying it again.
 RETRY_AFTER = 5.0
 

@@ -13,6 +13,7 @@ process, defaults to another database of it); without DATABASE_URL the settings 
 directory (LMS_VAR_DIR, default var/). SITE_URL defaults to the address served (HOST, PORT).
 """
 
+import contextlib
 import os
 import secrets
 import signal
@@ -254,7 +255,10 @@ def main() -> int:
         received.append(signum)
         stop.set()
 
-    signal.signal(signal.SIGTERM, request_stop)
+    # SIGHUP (the terminal closed) and SIGQUIT stop everything too: the children run in their own process
+    # groups, so nothing else would ever tell them.
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, request_stop)
     # Set even if a shell without job control started us with SIGINT ignored: Ctrl-C must still work.
     signal.signal(signal.SIGINT, request_stop)
     config = _configure_environment()
@@ -276,14 +280,17 @@ def main() -> int:
         code = 1
     finally:
         # A second Ctrl-C must not cut the clean-up short.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(signum, signal.SIG_IGN)
         if received:
-            supervisor.say(f"{signal.Signals(received[0]).name} received: stopping everything.")
+            # Saying so may fail once the terminal is gone (EIO, EPIPE): the children are stopped regardless.
+            with contextlib.suppress(OSError):
+                supervisor.say(f"{signal.Signals(received[0]).name} received: stopping everything.")
         supervisor.stop_all()
         _stop_redis(redis_process)
     if received and code == 0:
-        supervisor.say("Stopped.")
+        with contextlib.suppress(OSError):
+            supervisor.say("Stopped.")
     return code
 
 

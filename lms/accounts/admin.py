@@ -45,3 +45,11 @@ class UserAdmin(BaseUserAdmin):
         if not request.user.is_superuser:
             readonly += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return readonly
+
+    def has_change_permission(self, request, obj=None):
+        # Nor may they take over another account that holds rights: changing another staff member's or a
+        # superuser's email or password (the admin's password form asks this too) is for superusers.
+        holds_rights = obj is not None and (obj.is_staff or obj.is_superuser)
+        if holds_rights and obj.pk != request.user.pk and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)

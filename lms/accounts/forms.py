@@ -83,12 +83,14 @@ class LimitedAdminAuthenticationForm(LoginLimitMixin, AdminAuthenticationForm):
 class CertificateNameForm(forms.Form):
     """The name a certificate is issued to: required, and not an email address."""
 
-    full_name = forms.CharField(
+    # Normalised before it is validated: max_length counts what is stored, and a name of only invisible
+    # characters is empty, so required.
+    full_name = NameFormField(
         max_length=200, label="Your full name", help_text="As it should appear on your certificate."
     )
 
     def clean_full_name(self) -> str:
-        name = " ".join(self.cleaned_data["full_name"].split())
+        name = self.cleaned_data["full_name"]
         if "@" in name:
             raise forms.ValidationError("Enter your name, not an email address.")
         return name

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from math import ceil
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
@@ -42,9 +43,18 @@ SIGNUP = (SIGNUP_ADDRESS,)
 PASSWORD_RESET = (RESET_ACCOUNT, RESET_ADDRESS)
 
 
+def account_key(account: str) -> str:
+    """The counter of an account: the id of the user the typed address logs into, so every spelling the
+    database matches to that user (case, and look-alikes such as the dotless i, U+0131, which PostgreSQL's case
+    folding matches to "i") shares one counter; an address that matches nobody counts case-folded."""
+    typed = (account or "").strip()
+    user = get_user_model()._default_manager.filter(email__iexact=typed).only("pk").first() if typed else None
+    return f"user:{user.pk}" if user is not None else f"email:{typed.casefold()}"
+
+
 def _usage(request: HttpRequest, limit: Limit, *, account: str, increment: bool) -> dict | None:
     if limit.per_account:
-        normalized = (account or "").strip().lower()
+        normalized = account_key(account)
         key = lambda group, request: normalized  # noqa: E731 - django-ratelimit calls key(group, request)
     else:
         key = "ip"  # RATELIMIT_IP_META_KEY: lms.http.client_ip

@@ -159,3 +159,18 @@ def test_login_still_works_when_the_rate_limit_store_is_down(client, learner, se
     with override_settings(CACHES={**settings.CACHES, "ratelimit": down}):
         assert page_login(client, learner.email, "wrong").status_code == 200
         assert page_login(client, learner.email, PASSWORD).status_code == 302
+
+
+@pytest.mark.postgres
+def test_a_look_alike_spelling_of_a_locked_account_is_locked_too(client, learner, low_limits):
+    from tests.conftest import is_postgres
+
+    if not is_postgres():
+        pytest.skip("SQLite's case-insensitive match is ASCII only: the look-alike logs into nobody there")
+    learner.email = "alice@example.com"
+    learner.save(update_fields=["email"])
+    for n in range(5):
+        page_login(client, "alice@example.com", f"wrong-{n}")
+    # PostgreSQL's UPPER() matches the dotless i (U+0131) to "I": this spelling logs into the same account.
+    response = page_login(client, "al\u0131ce@example.com", PASSWORD)
+    assert response.status_code == 429 and LOCKED in response.content.decode()

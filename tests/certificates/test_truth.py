@@ -81,7 +81,7 @@ def test_dashboard_name_form_sets_the_name_and_queues_the_waiting_certificate(na
     assert "Ada Lovelace" in pdf_text(issued.pdf.read())
 
 
-@pytest.mark.parametrize("typed", ["", "   ", "ada@example.com"])
+@pytest.mark.parametrize("typed", ["", "   ", "ada@example.com", "\u200b\u202e", "\u0958" * 200])
 def test_dashboard_name_form_refuses_no_name_or_an_email_with_a_form_error(nameless_completed, client, typed):
     client.force_login(nameless_completed.learner)
     response = client.post("/dashboard/name/", {"full_name": typed})

@@ -39,3 +39,25 @@ def test_a_reachable_redis_is_used_as_usual(settings):
         assert cache.get("counter") == 2
     finally:
         cache.delete("counter")
+
+
+def test_a_redis_that_refuses_writes_also_fails_open(tmp_path, caplog):
+    # A read-only replica (as after a failover) answers every write with an error, not a lost connection.
+    import redis
+
+    from lms.embedded import start_redis
+
+    process, url = start_redis(workdir=tmp_path)
+    try:
+        redis.Redis.from_url(url).replicaof("127.0.0.1", free_port())
+        caplog.set_level(logging.WARNING, logger="lms.cache")
+        cache = FailOpenRedisCache(url, {})
+
+        cache.set("throttle_user_1", [1.0], DEFAULT_TIMEOUT)
+        assert cache.add("rl:1", 1, 60) is False
+        with pytest.raises(ValueError, match="not found"):
+            cache.incr("rl:1")
+        assert [r.name for r in caplog.records].count("lms.cache") == 1
+    finally:
+        process.kill()
+        process.wait()

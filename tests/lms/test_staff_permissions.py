@@ -295,3 +295,19 @@ def test_a_disabled_endpoint_is_mailed_only_to_staff_who_may_change_endpoints():
 
     sent = email_send(kind="webhook_endpoint_disabled", object_id=endpoint.pk, nonce="now")
     assert sorted(n.recipient for n in sent) == sorted([integrator.email, root.email])
+
+
+def test_staff_who_may_change_users_cannot_take_over_a_superuser(client):
+    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    learner = UserFactory(email="learner@example.com")
+    client.force_login(staff_with("accounts.view_user", "accounts.change_user", email="support@example.com"))
+
+    password = client.post(
+        f"/admin/accounts/user/{root.pk}/password/", {"password1": "Taken-over-9876", "password2": "Taken-over-9876"}
+    )
+    change = client.post(f"/admin/accounts/user/{root.pk}/change/", {"email": "mine@example.com"})
+
+    assert password.status_code == 403 and change.status_code == 403
+    root.refresh_from_db()
+    assert root.email == "root@example.com" and not root.check_password("Taken-over-9876")
+    assert client.get(f"/admin/accounts/user/{learner.pk}/change/").status_code == 200  # learners: still theirs

@@ -41,7 +41,7 @@ class Command(BaseCommand):
             if published:
                 total += published
                 self.stdout.write(f"relayed {published} job(s) ({total} since start)")
-            time.sleep(min(MAX_BACKOFF_SECONDS, interval * 2**failures) if failures else interval)
+            time.sleep(min(MAX_BACKOFF_SECONDS, interval * 2 ** min(failures, 16)) if failures else interval)
         if once:
             self.stdout.write(self.style.SUCCESS(f"relayed {total} job(s)"))
 
