@@ -106,7 +106,9 @@ def certificate_issue(*, enrollment_id: int, task_id: str = "") -> Certificate |
         if certificate.status in (Certificate.Status.ISSUED, Certificate.Status.REVOKED):
             return certificate
         if not certificate.learner_name:
-            certificate.learner_name = learner_certificate_name(enrollment.learner)
+            # Read now, under the lock: a name given since the enrollment was loaded counts.
+            learner = get_user_model().objects.get(pk=enrollment.learner_id)
+            certificate.learner_name = learner_certificate_name(learner)
         if not certificate.learner_name:
             certificate.status = Certificate.Status.AWAITING_NAME
             certificate.render_task_id = task_id
@@ -206,6 +208,26 @@ def certificate_issue_awaiting_name(*, user_id: int) -> int:
     for enrollment_id in enrollment_ids:
         certificate_request_issue(enrollment_id=enrollment_id)
     return len(enrollment_ids)
+
+
+def certificates_issue_named_waiting(*, limit: int = 500) -> int:
+    """Queue the issue of certificates still awaiting a name whose learner has one by now; returns how many.
+
+    The periodic safety net behind `certificate_issue_awaiting_name`: it catches a name given while the
+    certificate was being marked "awaiting" (the learner's signal found nothing waiting yet) and names set
+    where no signal is sent (the user admin). Issuing is idempotent, so a certificate queued twice is
+    issued once.
+    """
+    waiting = (
+        Certificate.objects.filter(status=Certificate.Status.AWAITING_NAME)
+        .exclude(enrollment__learner__full_name="")
+        .select_related("enrollment__learner")
+        .order_by("pk")[:limit]
+    )
+    named = [c.enrollment_id for c in waiting if learner_certificate_name(c.enrollment.learner)]
+    for enrollment_id in named:
+        certificate_request_issue(enrollment_id=enrollment_id)
+    return len(named)
 
 
 def certificate_request_regenerate(*, certificate_id: int, refresh_names: bool = False) -> None:

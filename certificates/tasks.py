@@ -26,6 +26,12 @@ def certificate_issue_awaiting_name_task(user_id: int) -> int:
     return services.certificate_issue_awaiting_name(user_id=user_id)
 
 
+@shared_task(name="certificates.issue_named_waiting", soft_time_limit=50, time_limit=60, ignore_result=True)
+def certificates_issue_named_waiting_task() -> int:
+    """Periodic: issue certificates that still wait for a name their learner has given meanwhile."""
+    return services.certificates_issue_named_waiting()
+
+
 @shared_task(bind=True, name="certificates.regenerate_certificate", soft_time_limit=60, time_limit=90, max_retries=3)
 def certificate_regenerate_task(self, certificate_id: int, refresh_names: bool = False) -> dict:
     certificate = services.certificate_regenerate(

@@ -27,6 +27,11 @@ PERIODIC_TASKS: list[Periodic] = [
         name="Nightly course analytics", task="enrollments.recompute_all_stats", crontab={"minute": "15", "hour": "2"}
     ),
     Periodic(
+        name="Issue certificates whose learner has given a name",
+        task="certificates.issue_named_waiting",
+        every_seconds=300,
+    ),
+    Periodic(
         name="Regenerate certificates after a template change",
         task="certificates.regenerate_outdated",
         crontab={"minute": "45", "hour": "*"},

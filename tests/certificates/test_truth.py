@@ -206,3 +206,21 @@ def test_certificates_issued_to_an_email_before_are_put_right_by_the_migration()
     reissued = services.certificate_issue(enrollment_id=nameless.enrollment_id)
     assert (reissued.code, reissued.issued_at) == (nameless.code, nameless.issued_at)
     assert reissued.status == "issued" and "Grace Hopper" in pdf_text(reissued.pdf.read())
+
+
+def test_a_name_set_where_no_signal_is_sent_is_picked_up_by_the_periodic_sweep(nameless_completed):
+    services.certificate_issue(enrollment_id=nameless_completed.pk)
+    learner = nameless_completed.learner
+    type(learner).objects.filter(pk=learner.pk).update(full_name="Ada Lovelace")  # e.g. fixed by support
+    Job.objects.all().delete()
+
+    assert services.certificates_issue_named_waiting() == 1
+    assert _jobs("certificates.issue_certificate") == [{"enrollment_id": nameless_completed.pk}]
+    certificate = services.certificate_issue(enrollment_id=nameless_completed.pk)
+    assert certificate.status == Certificate.Status.ISSUED and certificate.learner_name == "Ada Lovelace"
+
+
+def test_the_sweep_leaves_certificates_whose_learner_still_has_no_name(nameless_completed):
+    services.certificate_issue(enrollment_id=nameless_completed.pk)
+    Job.objects.all().delete()
+    assert services.certificates_issue_named_waiting() == 0 and _jobs("certificates.issue_certificate") == []
