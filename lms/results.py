@@ -44,6 +44,13 @@ logger = logging.getLogger(__name__)
 # Before a message whose state could not be stored is requeued: while the database is down, a worker
 # picks the same message up again at once, and this keeps that loop to about one try a second.
 REQUEUE_PAUSE_SECONDS = 1.0
+# A state that cannot be stored requeues its message with a pause that doubles up to this (seconds), and at
+# most MAX_REQUEUES times per worker process: a database that refuses one row for good (disk full, a
+# read-only database) must not run the task again every second for ever. After that the message is acked
+# as failed and the reconciliation sweep (lms.services.jobs_reconcile_lost) publishes the job again later.
+REQUEUE_PAUSE_MAX_SECONDS = 30.0
+MAX_REQUEUES = 20
+_requeues: dict[str, int] = {}  # task id -> times requeued by this process
 
 
 class ResultNotStored(Reject):
@@ -114,6 +121,8 @@ class ResultBackend(DatabaseBackend):
         sql = _upsert_sql(alias, started=status == states.STARTED)
         try:
             _execute(connection, sql, params)
+            if _requeues:
+                _requeues.pop(task_id, None)
         except (OperationalError, InterfaceError) as exc:
             if connection.in_atomic_block:  # an eager task inside a caller's transaction: not ours to redo
                 raise
@@ -138,6 +147,17 @@ def _store_again(connection, sql: str, params: list, *, task_id: str, status: st
             # The retry's message is already on the broker and will store its own state when it runs.
             logger.warning("RETRY of task %s not stored (%s): its retry message carries on", task_id, exc)
             return
+        attempts = _requeues[task_id] = _requeues.get(task_id, 0) + 1
+        if attempts > MAX_REQUEUES:
+            del _requeues[task_id]
+            logger.error(
+                "%s of task %s not stored after %s requeues (%s): giving up", status, task_id, MAX_REQUEUES, exc
+            )
+            raise exc
         logger.warning("%s of task %s not stored (%s): its message goes back to the queue", status, task_id, exc)
-        time.sleep(REQUEUE_PAUSE_SECONDS)
+        time.sleep(requeue_pause(attempts))
         raise ResultNotStored(f"{status} not stored: {exc}") from exc
+
+
+def requeue_pause(attempts: int) -> float:
+    return min(REQUEUE_PAUSE_MAX_SECONDS, REQUEUE_PAUSE_SECONDS * 2 ** min(attempts - 1, 16))

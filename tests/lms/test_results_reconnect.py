@@ -50,3 +50,28 @@ def test_database_down_requeues_the_message_instead_of_failing_it(backend, setti
     # The database is back: the next try stores the state on a new connection.
     _store(backend, task_id, states.STARTED)
     assert TaskResult.objects.get(task_id=task_id).status == states.STARTED
+
+
+def test_a_state_that_can_never_be_stored_stops_requeueing_after_a_bounded_number_of_tries(backend, monkeypatch):
+    from django.db import OperationalError
+
+    import lms.results
+
+    monkeypatch.setattr(lms.results, "MAX_REQUEUES", 2)
+    monkeypatch.setattr(lms.results, "requeue_pause", lambda attempts: 0)
+    task_id = str(uuid.uuid4())
+    _store(backend, task_id, states.PENDING)
+    with database_down():
+        outcomes = []
+        for _ in range(3):
+            with pytest.raises((ResultNotStored, OperationalError)) as raised:
+                _store(backend, task_id, states.STARTED)
+            outcomes.append(type(raised.value).__name__)
+    assert outcomes == ["ResultNotStored", "ResultNotStored", "OperationalError"]
+
+
+def test_the_pause_before_a_requeue_doubles_up_to_a_cap():
+    from lms.results import REQUEUE_PAUSE_MAX_SECONDS, requeue_pause
+
+    assert [requeue_pause(n) for n in (1, 2, 3)] == [1.0, 2.0, 4.0]
+    assert requeue_pause(50) == REQUEUE_PAUSE_MAX_SECONDS
