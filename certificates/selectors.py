@@ -21,7 +21,12 @@ def certificate_get_for_download(*, user, certificate_id: int) -> Certificate:
     """The learner's own certificate, or any for staff who may view certificates; DoesNotExist otherwise
     (answered 404)."""
     may_view_all = user.has_perm("certificates.view_certificate")
-    queryset = Certificate.objects.all() if may_view_all else certificate_list_for_user(user=user)
+    if may_view_all:
+        queryset = Certificate.objects.all()
+    else:
+        # A certificate awaiting the learner's name may still hold a PDF issued to their email address (made
+        # before names were required): the learner gets it again only once it is issued to their name.
+        queryset = certificate_list_for_user(user=user).exclude(status=Certificate.Status.AWAITING_NAME)
     return queryset.exclude(pdf="").get(pk=certificate_id)
 
 

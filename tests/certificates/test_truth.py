@@ -224,3 +224,15 @@ def test_the_sweep_leaves_certificates_whose_learner_still_has_no_name(nameless_
     services.certificate_issue(enrollment_id=nameless_completed.pk)
     Job.objects.all().delete()
     assert services.certificates_issue_named_waiting() == 0 and _jobs("certificates.issue_certificate") == []
+
+
+def test_an_old_pdf_issued_to_an_email_is_not_served_while_the_certificate_awaits_a_name(client):
+    from django.core.files.base import ContentFile
+
+    from tests.certificates.factories import CertificateFactory
+
+    waiting = CertificateFactory(enrollment__learner__full_name="", status="awaiting_name", learner_name="")
+    waiting.pdf.save("old.pdf", ContentFile(b"%PDF-1.4 issued to nameless@example.com"), save=True)
+    client.force_login(waiting.enrollment.learner)
+    assert client.get(f"/certificates/{waiting.pk}/pdf/").status_code == 404
+    waiting.pdf.delete(save=False)
