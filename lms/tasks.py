@@ -196,3 +196,11 @@ def results_prune_task() -> dict:
     pruned = results_prune()
     pruned["idempotency_keys"] = idempotency_records_prune()
     return pruned
+
+
+@shared_task(name="lms.health_alerts", soft_time_limit=40, time_limit=50, ignore_result=True)
+def health_alerts_task() -> dict:
+    """Periodic: run the health checks and alert staff when one turns bad or recovers (lms.alerts)."""
+    from lms.alerts import health_alerts_run
+
+    return health_alerts_run()
