@@ -51,7 +51,8 @@ def healthz_detail(request):
     from lms.health import ERROR, health_checks, heartbeats_with_age, worst
 
     if not _may_see_health(request):
-        response = JsonResponse({"detail": "Staff with lms.view_operations, or the HEALTH_TOKEN."}, status=401)
+        status = 403 if request.user.is_authenticated else 401
+        response = JsonResponse({"detail": "Staff with lms.view_operations, or the HEALTH_TOKEN."}, status=status)
         response["WWW-Authenticate"] = "Bearer"
         return response
     checks = health_checks()
