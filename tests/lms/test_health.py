@@ -167,3 +167,12 @@ def test_the_lease_has_one_holder_until_it_expires_or_is_released():
     assert lease_acquire(name="t", holder="b", seconds=10, now=now + timedelta(seconds=16))  # expired
     lease_release(name="t", holder="b")
     assert lease_acquire(name="t", holder="a", seconds=10)
+
+
+def test_the_nightly_prune_forgets_processes_unseen_for_a_day():
+    from lms.tasks import results_prune_task
+
+    _seen("worker", "retired@host", 25 * 3600)
+    _seen("worker", "recent@host", 3600)
+    assert results_prune_task()["heartbeats"] == 1
+    assert list(Heartbeat.objects.values_list("name", flat=True)) == ["recent@host"]
