@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from lms.models import Heartbeat, Lease
@@ -85,17 +84,6 @@ def lease_release(*, name: str, holder: str) -> None:
 
 def lease_holder(*, name: str) -> Lease | None:
     return Lease.objects.filter(name=name, expires_at__gte=timezone.now()).first()
-
-
-def heartbeats_current() -> list[Heartbeat]:
-    return list(Heartbeat.objects.order_by("kind", "name"))
-
-
-def heartbeats_of(*, kind: str, fresh_within: int | None = None):
-    rows = Heartbeat.objects.filter(kind=kind)
-    if fresh_within is not None:
-        rows = rows.filter(Q(last_seen__gte=timezone.now() - timedelta(seconds=fresh_within)))
-    return rows
 
 
 class HeartbeatThread(threading.Thread):
