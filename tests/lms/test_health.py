@@ -176,3 +176,42 @@ def test_the_nightly_prune_forgets_processes_unseen_for_a_day():
     _seen("worker", "recent@host", 3600)
     assert results_prune_task()["heartbeats"] == 1
     assert list(Heartbeat.objects.values_list("name", flat=True)) == ["recent@host"]
+
+
+def test_an_incident_and_its_recovery_reach_sentry(everything_alive):
+    import sentry_sdk
+
+    from lms.sentry import init_sentry
+    from tests.lms.test_operations import SentryIngest
+
+    ingest = SentryIngest()
+    init_sentry(dsn=ingest.dsn, environment="test", traces_sample_rate=0.0)
+    try:
+        Heartbeat.objects.filter(kind="beat").delete()
+        health_alerts_run()
+        _seen("beat", "host:1", 0, role="active")
+        health_alerts_run()
+        sentry_sdk.flush(timeout=5)
+    finally:
+        sentry_sdk.init()  # no DSN: off again
+        ingest.server.shutdown()
+    messages = [
+        (item.get("level"), (item.get("logentry") or {}).get("message") or item.get("message"))
+        for envelope in ingest.envelopes
+        for item in envelope
+        if item.get("level")
+    ]
+    assert ("error", "[LMS error] beat: no beat") in messages
+    assert ("info", "[LMS resolved] beat: last seen 0 s ago") in messages
+
+
+def test_a_warning_that_worsens_keeps_one_incident_at_the_worse_status(everything_alive, settings):
+    mail.outbox.clear()
+    staff_with("lms.receive_alerts", email="ops@example.com")
+    _seen("worker", "slow@host", settings.HEALTH_HEARTBEAT_WARNING_SECONDS + 1)
+    health_alerts_run()
+    _seen("worker", "slow@host", settings.HEALTH_HEARTBEAT_ERROR_SECONDS + 1)
+    health_alerts_run()
+    incident = HealthIncident.objects.get(check_name="workers")
+    assert (incident.status, incident.resolved_at) == ("error", None)
+    assert [m.subject for m in mail.outbox if "workers" in m.subject] == ["[LMS warning] workers: 1 alive, 1 not seen"]
