@@ -185,6 +185,7 @@ def test_an_incident_and_its_recovery_reach_sentry(everything_alive):
     from tests.lms.test_operations import SentryIngest
 
     ingest = SentryIngest()
+    previous = sentry_sdk.get_client()
     init_sentry(dsn=ingest.dsn, environment="test", traces_sample_rate=0.0)
     try:
         Heartbeat.objects.filter(kind="beat").delete()
@@ -193,7 +194,7 @@ def test_an_incident_and_its_recovery_reach_sentry(everything_alive):
         health_alerts_run()
         sentry_sdk.flush(timeout=5)
     finally:
-        sentry_sdk.init()  # no DSN: off again
+        sentry_sdk.get_global_scope().set_client(previous)  # off again, as without SENTRY_DSN
         ingest.server.shutdown()
     messages = [
         (item.get("level"), (item.get("logentry") or {}).get("message") or item.get("message"))
