@@ -216,3 +216,20 @@ def test_a_warning_that_worsens_keeps_one_incident_at_the_worse_status(everythin
     incident = HealthIncident.objects.get(check_name="workers")
     assert (incident.status, incident.resolved_at) == ("error", None)
     assert [m.subject for m in mail.outbox if "workers" in m.subject] == ["[LMS warning] workers: 1 alive, 1 not seen"]
+
+
+def test_a_broker_that_does_not_answer_is_an_error(everything_alive, settings):
+    from lms.celery import app
+    from tests.faults.conftest import _reset_broker_connections
+
+    keys = ("broker_url", "broker_write_url", "broker_read_url")
+    previous = {key: app.conf.get(key) for key in keys}
+    app.conf.update(dict.fromkeys(keys, "redis://127.0.0.1:1/0"))  # port 1 refuses at once
+    _reset_broker_connections()
+    try:
+        checks = _by_name(health_checks())
+    finally:
+        app.conf.update(previous)
+        _reset_broker_connections()
+    assert (checks["queues"].status, checks["queues"].figure) == ("error", "broker unreachable")
+    assert "queue:default" not in checks
