@@ -86,9 +86,9 @@ def test_two_beats_send_each_periodic_task_once_and_the_standby_takes_over(count
     )
     try:
         wait_for(lambda: _sent(counted_task) > after_kill + 1, timeout=30, interval=0.5, message="the new beat's runs")
-    except AssertionError:
-        print("DEBUG", after_kill, _sent(counted_task), broker_client().keys("*"))
-        raise
+    except AssertionError as exc:
+        counts = f"{after_kill} then {_sent(counted_task)} sent"
+        raise AssertionError(f"{exc}: {counts}; the new beat's log:\n{standby.log()[-3000:]}") from None
     assert Lease.objects.get(name=BEAT_LEASE).holder.endswith(f":{standby.pid}")
 
 
