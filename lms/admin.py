@@ -14,7 +14,8 @@ from django_celery_results.admin import TaskResultAdmin as BaseTaskResultAdmin
 from django_celery_results.models import TaskResult
 
 from lms import selectors
-from lms.models import Job
+from lms.health import health_checks, heartbeats_with_age
+from lms.models import HealthIncident, Job
 from lms.services import JobNotRetryable, job_requeue_dead, job_retry, jobs_publish_lost_again
 
 
@@ -174,6 +175,9 @@ class JobAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Background jobs: last 24 hours",
             "summary": selectors.operations_summary(),
+            "checks": health_checks(),
+            "heartbeats": heartbeats_with_age(),
+            "incidents": HealthIncident.objects.all()[:10],
             "states": list(selectors.STATE_LABELS.values()),
             "opts": self.model._meta,
         }

@@ -99,3 +99,32 @@ def _job_context(task_id=None, task=None, **kwargs) -> None:
     # A connection the previous task broke is replaced now, not after many more tasks (see drop_if_broken).
     for connection in connections.all(initialized_only=True):
         drop_if_broken(connection)
+
+
+_heartbeat = None
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(sender=None, **kwargs) -> None:
+    """The worker's heartbeat row (lms.heartbeats), written from its main process while it runs."""
+    global _heartbeat
+    from lms.heartbeats import HeartbeatThread
+
+    _heartbeat = HeartbeatThread(kind="worker", name=getattr(sender, "hostname", None) or "worker")
+    _heartbeat.start()
+
+
+@signals.worker_shutdown.connect
+def _stop_heartbeat(**kwargs) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()
+
+
+@signals.before_task_publish.connect
+def _stamp_sent_at(headers=None, **kwargs) -> None:
+    """Every message says when it was published: the health checks read the oldest waiting message's age
+    from it (lms.health.oldest_message_ages). A retry is stamped anew: it re-entered the queue then."""
+    import time
+
+    if headers is not None:
+        headers["lms_sent_at"] = time.time()

@@ -74,3 +74,69 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.user_id})"
+
+
+class Heartbeat(models.Model):
+    """A long-running process saying it is alive: each worker, beat and outbox relay upserts its row every
+    HEARTBEAT_INTERVAL_SECONDS. A clean stop deletes the row; a killed process leaves it to age, which the
+    health checks (lms.health) report as gone. Kept in the database, not Redis, so that a broker outage does
+    not make every process look dead and the operations page can say which one was last seen when."""
+
+    class Kind(models.TextChoices):
+        WORKER = "worker", "Celery worker"
+        BEAT = "beat", "Celery beat"
+        RELAY = "relay", "Outbox relay"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200, help_text="Worker node name, or host:pid for beat and the relay.")
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    role = models.CharField(max_length=16, blank=True, help_text="Beat only: active (holds the lease) or standby.")
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="lms_heartbeat_kind_name")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+class Lease(models.Model):
+    """A named lease: whoever holds it unexpired may act alone (beat: only the holder sends periodic tasks).
+
+    Taken and renewed by one conditional UPDATE (holder is me, or the lease expired), so it works the same
+    on PostgreSQL and SQLite. The holders' clocks must agree to well within the lease (NTP)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+    acquired_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder}"
+
+
+class HealthIncident(models.Model):
+    """A health check that turned to warning or error, open until it is ok again: staff are alerted once
+    when it opens and once when it resolves, however many times the checks run meanwhile."""
+
+    check_name = models.CharField(max_length=50)
+    status = models.CharField(max_length=16, help_text="The worst status seen while open.")
+    figure = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    opened_at = models.DateTimeField(db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        # At most one open incident per check, whoever runs the checks (the task, the relay, both at once).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["check_name"], condition=models.Q(resolved_at__isnull=True), name="lms_one_open_incident"
+            )
+        ]
+        permissions = [("receive_alerts", "Receives health alerts by email")]
+
+    def __str__(self) -> str:
+        return f"{self.check_name} {self.status} since {self.opened_at:%Y-%m-%d %H:%M}"

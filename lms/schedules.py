@@ -21,6 +21,7 @@ PERIODIC_TASKS: list[Periodic] = [
     Periodic(name="Prune old task results and jobs", task="lms.prune_results", crontab={"minute": "30", "hour": "3"}),
     Periodic(name="Mark jobs stuck past their time limit failed", task="lms.sweep_stuck_jobs", every_seconds=60),
     Periodic(name="Publish again jobs the broker lost", task="lms.reconcile_lost_jobs", every_seconds=60),
+    Periodic(name="Run health checks and alert", task="lms.health_alerts", every_seconds=60),
     Periodic(name="Relay unpublished jobs (outbox)", task="lms.relay_outbox", every_seconds=10),
     Periodic(name="Retry due webhook deliveries", task="notifications.retry_due_webhooks", every_seconds=5),
     Periodic(

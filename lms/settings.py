@@ -373,6 +373,23 @@ RESULTS_KEEP_FAILURE_DAYS = env.int("RESULTS_KEEP_FAILURE_DAYS", default=30)
 # JOBS_RECONCILE_MAX_TIMES tries it is left alone and shown as lost on the operations page.
 JOBS_RECONCILE_AFTER_SECONDS = env.int("JOBS_RECONCILE_AFTER_SECONDS", default=120)
 JOBS_RECONCILE_MAX_TIMES = env.int("JOBS_RECONCILE_MAX_TIMES", default=3)
+# Health (docs/operations.md): heartbeats, the single-beat lease, the checks' thresholds, alerts.
+# Every worker, beat and relay writes its heartbeat this often; one unseen for HEALTH_HEARTBEAT_WARNING /
+# _ERROR seconds is late / gone. A beat holds a lease of BEAT_LEASE_SECONDS, renewed every third of it; a
+# standby beat takes over at most that long after the active one died.
+HEARTBEAT_INTERVAL_SECONDS = env.int("HEARTBEAT_INTERVAL_SECONDS", default=10)
+BEAT_LEASE_SECONDS = env.int("BEAT_LEASE_SECONDS", default=30)
+HEALTH_HEARTBEAT_WARNING_SECONDS = env.int("HEALTH_HEARTBEAT_WARNING_SECONDS", default=25)
+HEALTH_HEARTBEAT_ERROR_SECONDS = env.int("HEALTH_HEARTBEAT_ERROR_SECONDS", default=45)
+# Moodle's defaults for its ad hoc task queue: warn when the oldest waiting task is 10 minutes old, fail at 4 h.
+HEALTH_QUEUE_AGE_WARNING_SECONDS = env.int("HEALTH_QUEUE_AGE_WARNING_SECONDS", default=600)
+HEALTH_QUEUE_AGE_ERROR_SECONDS = env.int("HEALTH_QUEUE_AGE_ERROR_SECONDS", default=4 * 3600)
+HEALTH_OUTBOX_AGE_WARNING_SECONDS = env.int("HEALTH_OUTBOX_AGE_WARNING_SECONDS", default=300)
+HEALTH_OUTBOX_AGE_ERROR_SECONDS = env.int("HEALTH_OUTBOX_AGE_ERROR_SECONDS", default=3600)
+HEALTH_FAILED_JOBS_WARNING = env.int("HEALTH_FAILED_JOBS_WARNING", default=1)
+HEALTH_FAILED_JOBS_ERROR = env.int("HEALTH_FAILED_JOBS_ERROR", default=25)
+# A bearer token that opens /healthz/detail to an orchestrator or monitor; empty: staff sessions only.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 # Our prune replaces Celery's own cleanup, which would delete failures as early as successes.
 CELERY_RESULT_EXPIRES = None
 

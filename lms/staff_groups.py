@@ -59,6 +59,7 @@ STAFF_GROUPS: dict[str, list[str]] = {
         "lms.view_job",
         "lms.retry_job",
         "lms.view_operations",
+        "lms.receive_alerts",
         "django_celery_results.view_taskresult",
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",

@@ -190,9 +190,19 @@ def jobs_reconcile_lost_task() -> int:
 
 @shared_task(name="lms.prune_results", soft_time_limit=150, time_limit=180)
 def results_prune_task() -> dict:
+    from lms.heartbeats import heartbeats_prune
     from lms.idempotency import idempotency_records_prune
     from lms.services import results_prune
 
     pruned = results_prune()
     pruned["idempotency_keys"] = idempotency_records_prune()
+    pruned["heartbeats"] = heartbeats_prune()
     return pruned
+
+
+@shared_task(name="lms.health_alerts", soft_time_limit=40, time_limit=50, ignore_result=True)
+def health_alerts_task() -> dict:
+    """Periodic: run the health checks and alert staff when one turns bad or recovers (lms.alerts)."""
+    from lms.alerts import health_alerts_run
+
+    return health_alerts_run()

@@ -51,6 +51,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/", views.healthz),
+    path("healthz/detail", views.healthz_detail, name="healthz-detail"),
     path("admin/", admin.site.urls),
     path("accounts/", include("lms.accounts.urls")),
     path("courses/", course_views.catalog, name="catalog"),

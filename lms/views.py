@@ -44,6 +44,39 @@ def favicon(request):
     return response
 
 
+def _may_see_health(request) -> bool:
+    import secrets
+
+    from django.conf import settings
+
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if settings.HEALTH_TOKEN and scheme.lower() == "bearer":
+        return secrets.compare_digest(token.strip().encode(), settings.HEALTH_TOKEN.encode())
+    return request.user.is_authenticated and request.user.has_perm("lms.view_operations")
+
+
+@never_cache
+@require_safe
+def healthz_detail(request):
+    """Every health check (lms.health) with the figure that decided it, and every process's heartbeat.
+
+    For staff with lms.view_operations and for monitors holding HEALTH_TOKEN (Authorization: Bearer).
+    503 when a check is in error, so a monitor that reads only the status still pages. It describes the
+    whole system, not this web process: not a readiness probe for web (use /healthz).
+    """
+    from lms.health import ERROR, health_checks, heartbeats_with_age, worst
+
+    if not _may_see_health(request):
+        status = 403 if request.user.is_authenticated else 401
+        response = JsonResponse({"detail": "Staff with lms.view_operations, or the HEALTH_TOKEN."}, status=status)
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+    checks = health_checks()
+    status = worst(checks)
+    body = {"status": status, "checks": [c.as_dict() for c in checks], "heartbeats": heartbeats_with_age()}
+    return JsonResponse(body, status=503 if status == ERROR else 200)
+
+
 # Django's error views answer HTML. Under /api/ a client expects JSON whatever failed (an unknown URL, a
 # crash, a CSRF refusal outside DRF), in the one shape of the API's own errors (lms/errors.py), with the
 # codes DRF gives the same errors.
