@@ -13,3 +13,15 @@ class LmsConfig(AppConfig):
         from lms.schedules import sync_periodic_tasks
 
         post_migrate.connect(sync_periodic_tasks, sender=self, dispatch_uid="lms.sync_periodic_tasks")
+        _start_tracing()
+
+
+def _start_tracing() -> None:
+    """Traces only when OTEL_* variables ask for them (lms/tracing.py); nothing is imported otherwise."""
+    import sys
+
+    from lms import tracing
+
+    if tracing.requested():
+        command = " ".join(sys.argv[:3])
+        tracing.setup(default_service="lms-worker" if "celery" in command else "lms-web")

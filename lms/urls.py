@@ -50,6 +50,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/", views.healthz),
+    path("metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("lms.accounts.urls")),
     path("courses/", course_views.catalog, name="catalog"),
