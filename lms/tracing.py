@@ -65,12 +65,14 @@ def _install(default_service: str) -> None:
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
+    from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
 
     DjangoInstrumentor().instrument()
     PsycopgInstrumentor().instrument(enable_commenter=False)
     CeleryInstrumentor().instrument()
     RedisInstrumentor().instrument()
     RequestsInstrumentor().instrument()
+    URLLib3Instrumentor().instrument()  # webhook deliveries (urllib3 directly); requests' calls nest in it
     logger.info("tracing on: %s", os.environ.get("OTEL_TRACES_EXPORTER") or "otlp")
 
 
