@@ -58,3 +58,22 @@ def test_prometheus_reads_the_progress_syncs_the_test_caused(
     assert prometheus.query(runtime) == syncs
     # The web's own figures reach Prometheus too: the queues it reads at scrape time.
     assert prometheus.query('lms_queue_depth{job="lms-web",queue="default"}') is not None
+
+
+def test_the_dashboard_queries_are_valid_promql_over_documented_metrics(tmp_path):
+    import json
+    import re
+
+    dashboard = json.loads((ROOT / "docs" / "ops" / "grafana-dashboard.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    rules = {"groups": [{"name": "dashboard", "rules": [{"record": f"dashboard:q{i}", "expr": e}
+                                                        for i, e in enumerate(exprs)]}]}  # fmt: skip
+    (tmp_path / "dashboard-rules.yml").write_text(json.dumps(rules))
+    result = subprocess.run(["promtool", "check", "rules", str(tmp_path / "dashboard-rules.yml")],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    documented = (ROOT / "docs" / "metrics.md").read_text()
+    used = {m for e in exprs for m in re.findall(r"\blms_[a-z_]+", e)}
+    for name in used:
+        base = re.sub(r"_(bucket|count|sum)$", "", name)
+        assert f"`{base}`" in documented, f"{name} is used by the dashboard but not documented"
