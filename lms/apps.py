@@ -23,5 +23,9 @@ def _start_tracing() -> None:
     from lms import tracing
 
     if tracing.requested():
-        command = " ".join(sys.argv[:3])
-        tracing.setup(default_service="lms-worker" if "celery" in command else "lms-web")
+        args = " ".join(sys.argv)
+        if "celery" in args:
+            service = "lms-beat" if " beat" in args else "lms-worker"
+        else:
+            service = "lms-relay" if "outbox_relay" in args else "lms-web"
+        tracing.setup(default_service=service)

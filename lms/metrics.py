@@ -99,7 +99,11 @@ def start_worker_server(*, port: int, address: str) -> None:
     """Serve this worker's pool counters on `port` (the worker's main process; children write files)."""
     from prometheus_client import start_http_server
 
-    start_http_server(port, addr=address, registry=process_registry())
+    try:
+        start_http_server(port, addr=address, registry=process_registry())
+    except OSError as exc:  # the port is taken: the worker's tasks matter more than its metrics
+        logger.error("worker metrics not served on %s:%s: %s", address, port, exc)
+        return
     logger.info("worker metrics on %s:%s/metrics", address, port)
 
 

@@ -55,7 +55,7 @@ class PrometheusServer:
             raise AssertionError(f"prometheus exited: {self.log.name}")
         try:
             return requests.get(f"{self.url}/-/ready", timeout=1).status_code == 200
-        except requests.ConnectionError:
+        except requests.RequestException:
             return False
 
     def query(self, expr: str) -> float | None:

@@ -56,8 +56,8 @@ def traced_web(traced_env, transactional_db, tmp_path):
     def answers() -> bool:
         assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
         try:
-            return requests.get(f"{url}/healthz", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(f"{url}/healthz", timeout=5).status_code == 200
+        except requests.RequestException:  # not listening yet, or still booting under load
             return False
 
     wait_for(answers, timeout=60, message="gunicorn to answer")

@@ -1,0 +1,50 @@
+"""A worker serves its prefork pool's task counters on METRICS_WORKER_PORT (no Prometheus needed)."""
+
+import socket
+
+import pytest
+import requests
+
+from lms.tasks import enqueue, ping_task
+from tests.observability.conftest import free_port
+from tests.observability.test_metrics_endpoint import sample
+from tests.utils import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_worker_port_sums_the_tasks_its_pool_processes_ran(own_worker, tmp_path):
+    port = free_port()
+    own_worker({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "METRICS_WORKER_PORT": str(port),
+                "METRICS_WORKER_ADDRESS": "127.0.0.1"})  # fmt: skip
+    for note in ("a", "b", "c", "d"):
+        enqueue(ping_task, note=note)
+
+    def pings() -> float | None:
+        body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        return sample(body, "lms_tasks_total", task="lms.ping", outcome="success")
+
+    wait_for(lambda: pings() == 4, timeout=30, message="the worker's metrics to count 4 pings")
+    body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert sample(body, "lms_task_runtime_seconds_count", task="lms.ping") == 4
+    # Each pool process wrote its own file; the scrape summed them.
+    assert len(list((tmp_path / "metrics").glob("*.db"))) >= 1
+
+
+def test_a_worker_whose_metrics_port_is_taken_still_runs_tasks(own_worker, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        own_worker(
+            {
+                "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+                "METRICS_WORKER_PORT": str(port),
+                "METRICS_WORKER_ADDRESS": "127.0.0.1",
+            }
+        )  # fmt: skip  (start() waits for its ping answer)
+        job = enqueue(ping_task, note="still here")
+        from django_celery_results.models import TaskResult
+
+        wait_for(lambda: TaskResult.objects.filter(task_id=job.task_id, status="SUCCESS").exists(), timeout=30,
+                 message="the ping to run")  # fmt: skip
