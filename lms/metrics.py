@@ -101,7 +101,7 @@ def start_worker_server(*, port: int, address: str) -> None:
 
     try:
         start_http_server(port, addr=address, registry=process_registry())
-    except OSError as exc:  # the port is taken: the worker's tasks matter more than its metrics
+    except OSError as exc:  # the port is taken: say so in one line (Celery would log a traceback)
         logger.error("worker metrics not served on %s:%s: %s", address, port, exc)
         return
     logger.info("worker metrics on %s:%s/metrics", address, port)

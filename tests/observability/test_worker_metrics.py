@@ -1,7 +1,5 @@
 """A worker serves its prefork pool's task counters on METRICS_WORKER_PORT (no Prometheus needed)."""
 
-import socket
-
 import pytest
 import requests
 
@@ -29,22 +27,3 @@ def test_the_worker_port_sums_the_tasks_its_pool_processes_ran(own_worker, tmp_p
     assert sample(body, "lms_task_runtime_seconds_count", task="lms.ping") == 4
     # Each pool process wrote its own file; the scrape summed them.
     assert len(list((tmp_path / "metrics").glob("*.db"))) >= 1
-
-
-def test_a_worker_whose_metrics_port_is_taken_still_runs_tasks(own_worker, tmp_path):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        own_worker(
-            {
-                "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-                "METRICS_WORKER_PORT": str(port),
-                "METRICS_WORKER_ADDRESS": "127.0.0.1",
-            }
-        )  # fmt: skip  (start() waits for its ping answer)
-        job = enqueue(ping_task, note="still here")
-        from django_celery_results.models import TaskResult
-
-        wait_for(lambda: TaskResult.objects.filter(task_id=job.task_id, status="SUCCESS").exists(), timeout=30,
-                 message="the ping to run")  # fmt: skip
