@@ -223,7 +223,7 @@ class RequestMetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        view = (match.view_name or match._func_path) if match else "<unresolved>"
+        view = match.view_name if match else "<unresolved>"  # the URL name, else the view's dotted path
         if view != "metrics":
             HTTP_REQUESTS.labels(view, request.method, str(response.status_code)).inc()
             HTTP_DURATION.labels(view).observe(time.perf_counter() - started)

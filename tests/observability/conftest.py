@@ -4,7 +4,6 @@ import json
 import shutil
 import socket
 import subprocess
-import time
 
 import pytest
 import requests
@@ -93,13 +92,23 @@ def prometheus_factory(tmp_path):
 
 
 @pytest.fixture
-def own_worker(celery_worker_process, transactional_db):
-    """A worker started with the test's environment; the session's worker is stopped meanwhile (it would
-    take half the tasks), and the `worker` fixture starts it again when a later test needs it."""
-    from tests.conftest import WorkerProcess, purge_queues
+def no_worker(celery_worker_process, transactional_db):
+    """No worker consumes: the session's worker is stopped (the `worker` fixture starts it again when a
+    later test needs it)."""
+    from tests.conftest import purge_queues
 
     celery_worker_process.stop()
     purge_queues()
+    yield
+    purge_queues()
+
+
+@pytest.fixture
+def own_worker(no_worker):
+    """A worker started with the test's environment, the only one consuming (the session's would take
+    half the tasks)."""
+    from tests.conftest import WorkerProcess
+
     started = []
 
     def start(env: dict[str, str]) -> WorkerProcess:
@@ -111,4 +120,3 @@ def own_worker(celery_worker_process, transactional_db):
     for worker in started:
         worker.settle()
         worker.stop()
-    time.sleep(0)

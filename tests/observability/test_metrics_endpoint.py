@@ -7,7 +7,6 @@ from django.db import transaction
 
 from enrollments.tasks import progress_sync_task
 from lms.tasks import enqueue
-from tests.conftest import purge_queues
 
 
 def sample(body: str, name: str, **labels) -> float | None:
@@ -57,17 +56,13 @@ def test_requests_are_counted_by_view_and_status(client, settings):
     assert sample(body, "lms_http_request_duration_seconds_count", view="catalog") is not None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_scrape_reads_queue_depth_and_age_and_the_outbox(client, settings):
+@pytest.mark.integration
+def test_a_scrape_reads_queue_depth_and_age_and_the_outbox(no_worker, client, settings):
     settings.METRICS_TOKEN = "t"
-    purge_queues()
-    with transaction.atomic():  # published on commit; no worker runs in this test
+    with transaction.atomic():  # published on commit; no worker consumes in this test
         enqueue(progress_sync_task, enrollment_id=123)
         enqueue(progress_sync_task, enrollment_id=124)
-    try:
-        body = client.get("/metrics", HTTP_AUTHORIZATION="Bearer t").text
-    finally:
-        purge_queues()
+    body = client.get("/metrics", HTTP_AUTHORIZATION="Bearer t").text
     assert sample(body, "lms_queue_depth", queue="default") == 2
     assert sample(body, "lms_queue_depth", queue="pdf") == 0
     assert 0 < sample(body, "lms_queue_oldest_message_age_seconds", queue="default") < 600

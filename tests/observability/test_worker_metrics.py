@@ -17,13 +17,23 @@ def test_the_worker_port_sums_the_tasks_its_pool_processes_ran(own_worker, tmp_p
                 "METRICS_WORKER_ADDRESS": "127.0.0.1"})  # fmt: skip
     for note in ("a", "b", "c", "d"):
         enqueue(ping_task, note=note)
+    enqueue(ping_task, unexpected="argument")  # a TypeError in the worker: a failure
 
     def pings() -> float | None:
         body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         return sample(body, "lms_tasks_total", task="lms.ping", outcome="success")
 
-    wait_for(lambda: pings() == 4, timeout=30, message="the worker's metrics to count 4 pings")
+    def failures() -> float | None:
+        body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        return sample(body, "lms_tasks_total", task="lms.ping", outcome="failure")
+
+    wait_for(
+        lambda: pings() == 4 and failures() == 1,
+        timeout=30,
+        message="the worker metrics to count 4 pings and 1 failure",
+    )
     body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    assert sample(body, "lms_task_runtime_seconds_count", task="lms.ping") == 4
+    assert sample(body, "lms_tasks_total", task="lms.ping", outcome="failure") == 1
+    assert sample(body, "lms_task_runtime_seconds_count", task="lms.ping") == 5
     # Each pool process wrote its own file; the scrape summed them.
     assert len(list((tmp_path / "metrics").glob("*.db"))) >= 1
