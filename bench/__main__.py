@@ -13,7 +13,7 @@ import traceback
 
 from bench import environment
 
-IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8")
+IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P13")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,7 +78,7 @@ def _prepare() -> None:
 
 def _run_all(sizes, only: set[str], run) -> list[tuple[str, str]]:
     from bench import procs
-    from bench.cases import certificates, imports, queries, recompute, throughput, web
+    from bench.cases import certificates, imports, observability, queries, recompute, throughput, web
     from bench.report import Row
 
     failures: list[tuple[str, str]] = []
@@ -154,6 +154,9 @@ def _run_all(sizes, only: set[str], run) -> list[tuple[str, str]]:
         importer = procs.Worker("imports", queues="imports", concurrency=1).start()
         attempt("P8", imports.p8_import, sizes, importer)
         importer.stop()
+
+    if "P13" in only:  # P3 with metrics and tracing off and on (starts its own workers)
+        attempt("P13", observability.p13_observability, sizes)
 
     attempt("P4", recompute.p4_recompute, sizes)
     return failures

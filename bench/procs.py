@@ -121,13 +121,13 @@ class Worker(Child):
     stop_signal = signal.SIGQUIT
     stop_grace = 0.5
 
-    def __init__(self, name: str, *, queues: str, concurrency: int, app: str = "lms"):
+    def __init__(self, name: str, *, queues: str, concurrency: int, app: str = "lms", env=None):
         self.node = f"bench-{name}@{socket.gethostname()}"
         self.app_name = app
         argv = [sys.executable, "-m", "celery", "-A", app, "worker", "-P", "prefork", "-l", "warning"]
         argv += ["-Q", queues, "-c", str(concurrency), "-n", self.node]
         argv += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-        super().__init__(f"worker-{name}", argv)
+        super().__init__(f"worker-{name}", argv, env)
 
     def celery_app(self):
         if self.app_name == "lms":

@@ -13,3 +13,19 @@ class LmsConfig(AppConfig):
         from lms.schedules import sync_periodic_tasks
 
         post_migrate.connect(sync_periodic_tasks, sender=self, dispatch_uid="lms.sync_periodic_tasks")
+        _start_tracing()
+
+
+def _start_tracing() -> None:
+    """Traces only when OTEL_* variables ask for them (lms/tracing.py); nothing is imported otherwise."""
+    import sys
+
+    from lms import tracing
+
+    if tracing.requested():
+        args = " ".join(sys.argv)
+        if "celery" in args:
+            service = "lms-beat" if " beat" in args else "lms-worker"
+        else:
+            service = "lms-relay" if "outbox_relay" in args else "lms-web"
+        tracing.setup(default_service=service)

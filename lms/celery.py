@@ -69,6 +69,53 @@ def _check_services_at_worker_start(**kwargs) -> None:
         raise SystemExit(problem)
 
 
+@signals.worker_init.connect
+def _worker_metrics(**kwargs) -> None:
+    """Start this worker's pool counters afresh and serve them when METRICS_WORKER_PORT is set."""
+    from django.conf import settings
+
+    from lms import metrics
+
+    metrics.wipe_multiprocess_dir()
+    if settings.METRICS_WORKER_PORT:
+        metrics.start_worker_server(port=settings.METRICS_WORKER_PORT, address=settings.METRICS_WORKER_ADDRESS)
+
+
+@signals.worker_process_shutdown.connect
+def _worker_process_gone(pid=None, **kwargs) -> None:
+    from lms import metrics
+
+    metrics.mark_process_dead(pid or os.getpid())
+
+
+@signals.task_postrun.connect
+def _task_runtime(task_id=None, task=None, **kwargs) -> None:
+    from lms import metrics
+
+    metrics.task_finished(task_id, task.name)
+
+
+@signals.task_success.connect
+def _task_succeeded(sender=None, **kwargs) -> None:
+    from lms import metrics
+
+    metrics.task_outcome(sender.name, "success")
+
+
+@signals.task_failure.connect
+def _task_failed(sender=None, **kwargs) -> None:
+    from lms import metrics
+
+    metrics.task_outcome(sender.name, "failure")
+
+
+@signals.task_retry.connect
+def _task_retried(sender=None, **kwargs) -> None:
+    from lms import metrics
+
+    metrics.task_outcome(sender.name, "retry")
+
+
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
 def _task_log_format(logger, *args, **kwargs) -> None:
@@ -89,9 +136,11 @@ def _job_context(task_id=None, task=None, **kwargs) -> None:
     from django.contrib.contenttypes.models import ContentType
     from django.db import connections
 
+    from lms import metrics
     from lms.context import current_trigger
     from lms.db import drop_if_broken
 
+    metrics.task_started(task_id)
     # Jobs this task queues name it as their trigger.
     current_trigger.set(f"task:{task.name}[{(task_id or '')[:8]}]")
     # A long-lived worker must not trust ids cached before content types were recreated (restore, flush).

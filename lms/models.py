@@ -38,6 +38,9 @@ class Job(models.Model):
     # Published again by the reconciliation sweep (lms.services.jobs_reconcile_lost): the broker lost it.
     reconciled_count = models.PositiveIntegerField(default=0)
     reconciled_at = models.DateTimeField(null=True, blank=True)
+    # The W3C traceparent of the code that queued the job (lms/tracing.py): its message is published under
+    # it, also when the relay republishes it or the admin retries it, so the task joins the same trace.
+    trace_context = models.CharField(max_length=128, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -206,6 +206,18 @@ def _start_embedded_redis(var_dir: Path) -> subprocess.Popen | None:
     return redis_process
 
 
+def _service_environment(name: str, var_dir: Path) -> dict[str, str] | None:
+    """Web and worker keep their metrics files apart (each wipes its own at start: docs/metrics.md); the
+    worker serves its pool's counters on METRICS_WORKER_PORT, 9808 on loopback unless set."""
+    if name not in ("web", "worker"):
+        return None
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(var_dir / "metrics" / name)}
+    if name == "worker":
+        env.setdefault("METRICS_WORKER_PORT", "9808")
+        env.setdefault("METRICS_WORKER_ADDRESS", "127.0.0.1")
+    return env
+
+
 def _run(supervisor: Supervisor, stop: threading.Event, config: dict, generated_flower_password: bool) -> None:
     _check_services()
     for args in (("migrate", "--noinput"), ("collectstatic", "--noinput", "--verbosity", "0"), ("seed_demo",)):
@@ -218,7 +230,7 @@ def _run(supervisor: Supervisor, stop: threading.Event, config: dict, generated_
     for name, argv in commands.items():
         if stop.is_set():
             return
-        supervisor.start(name, argv)
+        supervisor.start(name, argv, env=_service_environment(name, Path(config["var_dir"])))
     timeout = float(os.environ.get("LMS_RUN_READY_TIMEOUT") or 120)
     checks = _readiness_checks(supervisor, web_url=config["web_url"], flower_port=config["flower_port"])
     _wait_until_up(supervisor, checks, stop=stop, timeout=timeout)

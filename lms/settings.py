@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lms.metrics.RequestMetricsMiddleware",  # first: counts every answer, 429s and 500s included
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -460,6 +461,16 @@ if SENTRY_DSN:
     from lms.sentry import init_sentry
 
     init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+
+# --- Metrics (docs/metrics.md) -------------------------------------------------------------------
+# /metrics answers a scraper sending `Authorization: Bearer <METRICS_TOKEN>` or calling from an address in
+# METRICS_ALLOWED_IPS (addresses or networks, the direct peer's REMOTE_ADDR); with neither it is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# A worker serves its pool processes' counters on this port (0: off). PROMETHEUS_MULTIPROC_DIR, read by
+# prometheus-client itself, must be set for a service with several processes (gunicorn, prefork pool).
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_ADDRESS = env.str("METRICS_WORKER_ADDRESS", default="0.0.0.0")  # noqa: S104 - in a container
 
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

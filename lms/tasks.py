@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import InterfaceError, OperationalError, models, transaction
 from django.utils import timezone
 
+from lms import tracing
 from lms.context import trigger_label
 
 logger = logging.getLogger(__name__)
@@ -87,16 +88,18 @@ def send(job) -> None:
     from lms.celery import app
 
     eta = job.not_before if job.not_before and job.not_before > timezone.now() else None
-    app.send_task(
-        job.task_name,
-        kwargs=job.kwargs,
-        task_id=job.task_id,
-        queue=job.queue,
-        eta=eta,
-        retry=True,
-        # Bounded so a dead broker costs a request about a second, never a hang: the relay retries.
-        retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2},
-    )
+    # Under the job's stored trace context: the message carries it, whoever publishes (request, relay).
+    with tracing.attached(job.trace_context):
+        app.send_task(
+            job.task_name,
+            kwargs=job.kwargs,
+            task_id=job.task_id,
+            queue=job.queue,
+            eta=eta,
+            retry=True,
+            # Bounded so a dead broker costs a request about a second, never a hang: the relay retries.
+            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2},
+        )
 
 
 def publish(job) -> bool:
@@ -146,6 +149,8 @@ def enqueue(task: Task, /, *, countdown: int | None = None, about=None, retry_of
         object_id=object_id,
         triggered_by=trigger_label(),
         retry_of=retry_of,
+        # A retry joins the trace of the job it retries; otherwise the trace of the code queueing it.
+        trace_context=(retry_of.trace_context if retry_of is not None else None) or tracing.current_traceparent(),
         not_before=now + timedelta(seconds=countdown) if countdown else None,
         next_publish_at=now + PUBLISH_GRACE,
     )

@@ -52,6 +52,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("healthz/", views.healthz),
     path("healthz/detail", views.healthz_detail, name="healthz-detail"),
+    path("metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("lms.accounts.urls")),
     path("courses/", course_views.catalog, name="catalog"),

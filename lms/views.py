@@ -1,7 +1,8 @@
 from functools import cache
 from pathlib import Path
 
-from django.http import HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
@@ -75,6 +76,28 @@ def healthz_detail(request):
     status = worst(checks)
     body = {"status": status, "checks": [c.as_dict() for c in checks], "heartbeats": heartbeats_with_age()}
     return JsonResponse(body, status=503 if status == ERROR else 200)
+
+
+@never_cache
+@require_safe
+def metrics(request):
+    """Prometheus metrics for a scraper holding METRICS_TOKEN or calling from METRICS_ALLOWED_IPS.
+
+    With neither setting the endpoint does not exist (404); a scraper refused by them gets 403."""
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from lms import metrics as lms_metrics
+
+    if not settings.METRICS_TOKEN and not settings.METRICS_ALLOWED_IPS:
+        raise Http404("metrics are off")
+    if not lms_metrics.allowed(
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        authorization=request.headers.get("Authorization", ""),
+        token=settings.METRICS_TOKEN,
+        allowed_ips=settings.METRICS_ALLOWED_IPS,
+    ):
+        return HttpResponse("forbidden\n", status=403, content_type="text/plain")
+    return HttpResponse(lms_metrics.scrape(), content_type=CONTENT_TYPE_LATEST)
 
 
 # Django's error views answer HTML. Under /api/ a client expects JSON whatever failed (an unknown URL, a
