@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from certificates.models import Certificate, normalize_code
+from lms.permissions import holds
 
 
 def certificate_list_for_user(*, user) -> QuerySet[Certificate]:
@@ -12,7 +13,7 @@ def certificate_list_for_user(*, user) -> QuerySet[Certificate]:
 def certificate_list_readable(*, user) -> QuerySet[Certificate]:
     """What `user` may read through the API: every certificate for holders of `certificates.view_certificate`
     (staff, service accounts of integrations), their own for everyone else."""
-    may_read_all = user.has_perm("certificates.view_certificate")
+    may_read_all = holds(user, "certificates.view_certificate")
     rows = Certificate.objects.all() if may_read_all else Certificate.objects.filter(enrollment__learner=user)
     return rows.select_related("enrollment__course", "enrollment__learner").order_by("-created_at", "-id")
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from courses.models import Course, Lesson
 from enrollments.models import Enrollment, ImportJob, LessonCompletion
+from lms.permissions import holds
 
 
 def enrollment_list_for_learner(*, learner) -> QuerySet[Enrollment]:
@@ -33,7 +34,7 @@ def enrollment_list_readable(*, user) -> QuerySet[Enrollment]:
     The counts are correlated subqueries rather than a grouped join: with a page's LIMIT, PostgreSQL
     computes them for that page's rows only, not for the whole table before sorting.
     """
-    may_read_all = user.has_perm("enrollments.view_enrollment")
+    may_read_all = holds(user, "enrollments.view_enrollment")
     rows = Enrollment.objects.all() if may_read_all else Enrollment.objects.filter(learner=user)
     completions = LessonCompletion.objects.filter(enrollment_id=OuterRef("pk")).order_by()
     done = completions.filter(lesson__is_published=True).values("enrollment_id").annotate(n=Count("*")).values("n")

@@ -53,3 +53,24 @@ def staff_permission_required(perm: str):
         return staff_member_required(checked)
 
     return decorator
+
+
+def holds(user, perm: str) -> bool:
+    """Whether `user` holds `perm` ("app_label.codename"), in one query.
+
+    For lists every learner reads (their enrollments, their certificates) where holders of a view
+    permission read everyone's: `user.has_perm` would load all of the user's permissions in two queries
+    (docs/performance.md, P7). A condition inside the list's own query would save even this one, but an
+    `OR EXISTS (...)` beside `learner_id = ...` keeps PostgreSQL from using the learner's index. Same answer
+    as ModelBackend: a direct or a group permission of an active user; active superusers hold every one.
+    """
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    app_label, codename = perm.split(".")
+    granted = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return granted.filter(Q(user=user.pk) | Q(group__user=user.pk)).exists()

@@ -182,3 +182,23 @@ def test_schema_and_docs_are_served(api_client):
 def test_malformed_json_is_a_400_not_a_500(api_client):
     response = api_client.post("/api/auth/register/", data="{not json", content_type="application/json")
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_learners_enrollment_list_costs_four_queries_whatever_its_length(django_assert_max_num_queries):
+    # Token, the permission check (one query, not the two of loading every permission), count, page.
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from tests.enrollments.factories import EnrollmentFactory
+
+    first = EnrollmentFactory()
+    token = Token.objects.create(user=first.learner)
+    for _ in range(5):
+        EnrollmentFactory(learner=first.learner)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.get("/api/enrollments/")  # warm the content-type cache
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/enrollments/?page_size=100")
+    assert response.status_code == 200 and response.json()["count"] == 6
