@@ -12,6 +12,10 @@ from kombu import Queue
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
 
 app = Celery("lms")
+
+# Every message says when it was published (_stamp_sent_at): the health checks and the metrics scrape read
+# the age of a queue's oldest message from it.
+SENT_AT_HEADER = "lms_sent_at"
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -176,4 +180,4 @@ def _stamp_sent_at(headers=None, **kwargs) -> None:
     import time
 
     if headers is not None:
-        headers["lms_sent_at"] = time.time()
+        headers[SENT_AT_HEADER] = time.time()

@@ -18,15 +18,13 @@ from django.db.models import Count, Min
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
+from lms.celery import SENT_AT_HEADER
 from lms.models import Heartbeat, Job
 
 logger = logging.getLogger(__name__)
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 SEVERITY = {OK: 0, WARNING: 1, ERROR: 2}
-# The header lms.celery stamps on every message when it is published: the oldest message's age is read
-# from it (Celery's own message carries no time).
-SENT_AT_HEADER = "lms_sent_at"
 
 
 @dataclass
@@ -89,7 +87,7 @@ def _message_age(raw: bytes) -> float:
     try:
         message = json.loads(raw)
         headers = message.get("headers") or {}
-        sent_at = headers.get(SENT_AT_HEADER)
+        sent_at = headers.get(SENT_AT_HEADER)  # stamped by lms.celery: Celery's own message carries no time
         if sent_at is None:  # published before the header existed: the job's publish time, if it has one
             job = Job.objects.filter(task_id=headers.get("id", "")).values_list("published_at", flat=True).first()
             return (timezone.now() - job).total_seconds() if job else 0.0

@@ -41,8 +41,6 @@ HTTP_DURATION = Histogram(
 )
 
 # A header our publish adds to every message, so the queue's oldest message tells its age at scrape time.
-# Stamped on every message when it is published (lms.celery, before_task_publish); the health checks read it too.
-PUBLISHED_AT_HEADER = "lms_sent_at"
 
 _started: dict[str, float] = {}  # task id -> perf_counter at prerun, in the pool process running it
 
@@ -158,8 +156,10 @@ def _queue_metrics():
 
 
 def _published_at(raw: bytes, default: float) -> float:
+    from lms.celery import SENT_AT_HEADER  # here: lms.celery imports this module's counters
+
     try:
-        return float(json.loads(raw)["headers"][PUBLISHED_AT_HEADER])
+        return float(json.loads(raw)["headers"][SENT_AT_HEADER])
     except (ValueError, KeyError, TypeError):
         return default  # a message published without our header (another client): age unknown
 

@@ -21,3 +21,7 @@ class LessonCompletionFactory(factory.django.DjangoModelFactory):
 
     enrollment = factory.SubFactory(EnrollmentFactory)
     lesson = factory.SubFactory(LessonFactory, course=factory.SelfAttribute("..enrollment.course"))
+
+
+# What staff need to upload, follow and cancel bulk imports (docs/security.md, "Staff permissions").
+IMPORT_PERMS = ["enrollments.view_importjob", "enrollments.add_importjob", "enrollments.control_importjob"]

@@ -16,7 +16,7 @@ from enrollments.signals import enrollments_imported
 from lms.models import Job
 from tests.courses.factories import CourseFactory
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory, staff_with
+from tests.lms.factories import UserFactory
 from tests.utils import field_errors
 
 pytestmark = [pytest.mark.django_db]
@@ -36,25 +36,6 @@ def _remove_stored_files(db):
     yield
     for job in ImportJob.objects.all():
         job.file.delete(save=False)
-
-
-IMPORT_PERMS = ["enrollments.view_importjob", "enrollments.add_importjob", "enrollments.control_importjob"]
-
-
-@pytest.fixture
-def staff(db):
-    return staff_with(*IMPORT_PERMS, email="staff@example.com")
-
-
-@pytest.fixture
-def staff_api(api_client, staff):
-    api_client.force_authenticate(staff)
-    return api_client
-
-
-@pytest.fixture
-def course(db):
-    return CourseFactory(slug="python-101")
 
 
 def upload(staff_api, content: bytes, name: str = "learners.csv", **data):

@@ -17,9 +17,7 @@ from enrollments.spreadsheets import csv_cell
 from enrollments.tasks import import_process_task
 from lms.models import Job
 from tests.conftest import is_postgres
-from tests.courses.factories import CourseFactory
-from tests.enrollments.test_imports import IMPORT_PERMS, csv_bytes, run, start, upload
-from tests.lms.factories import staff_with
+from tests.enrollments.test_imports import csv_bytes, run, start, upload
 from tests.utils import field_errors
 
 pytestmark = [pytest.mark.django_db]
@@ -43,22 +41,6 @@ def stored(content: bytes, monkeypatch) -> ImportJob:
     job = start(content)
     monkeypatch.undo()
     return job
-
-
-@pytest.fixture
-def staff(db):
-    return staff_with(*IMPORT_PERMS, email="staff@example.com")
-
-
-@pytest.fixture
-def staff_api(api_client, staff):
-    api_client.force_authenticate(staff)
-    return api_client
-
-
-@pytest.fixture
-def course(db):
-    return CourseFactory(slug="python-101")
 
 
 @pytest.fixture(autouse=True)

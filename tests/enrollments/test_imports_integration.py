@@ -11,7 +11,8 @@ from django.contrib.auth import get_user_model
 from enrollments.models import Enrollment, ImportedEnrollment, ImportJob, ImportRowError
 from tests.conftest import WorkerProcess, purge_queues
 from tests.courses.factories import CourseFactory
-from tests.enrollments.test_imports import IMPORT_PERMS, csv_bytes
+from tests.enrollments.factories import IMPORT_PERMS
+from tests.enrollments.test_imports import csv_bytes
 from tests.lms.factories import staff_with
 from tests.utils import wait_for
 
