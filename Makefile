@@ -25,7 +25,7 @@ install-dev: $(DEV_STAMP)
 
 ## run: install, migrate, load demo data, start web + worker + beat + Flower (Ctrl-C stops all)
 run: install
-	$(BIN)/python -m lms.run
+	$(BIN)/python -m devrun.run
 
 ## test: install and run the whole suite (real services when DATABASE_URL / CELERY_BROKER_URL are set)
 test: install-dev
@@ -46,6 +46,8 @@ bench-quick: $(BENCH_STAMP)
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python .ci/check-module-size
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -20,7 +20,7 @@ def main() -> None:
         from django.db.utils import OperationalError
 
         if isinstance(exc, OperationalError):
-            from lms.startup import check_database
+            from core.reachability import check_database
 
             sys.exit(f"lms: {check_database() or exc}")
         raise

@@ -13,7 +13,7 @@ import traceback
 
 from bench import environment
 
-IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P13")
+IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P13")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,89 +77,125 @@ def _prepare() -> None:
 
 
 def _run_all(sizes, only: set[str], run) -> list[tuple[str, str]]:
-    from bench import procs
-    from bench.cases import certificates, imports, observability, queries, recompute, throughput, web
-    from bench.report import Row
+    from bench.cases import certificates, imports, observability, queries, recompute, reports
 
-    failures: list[tuple[str, str]] = []
+    cases = _Cases(sizes, only, run)
+    cases.attempt("P7", queries.p7_queries, sizes)
+    p5_measured = cases.attempt("P5", certificates.p5_in_process, sizes)
+    cases.web_and_workers()
+    cases.certificates(p5_measured)
+    cases.with_worker("P8", "imports", imports.p8_import)
+    cases.with_worker("P9", "reports", reports.p9_report)
+    cases.polling_while_a_report_runs()
+    cases.attempt("P13", observability.p13_observability, sizes)  # P3 with metrics and tracing off and on
+    cases.attempt("P4", recompute.p4_recompute, sizes)
+    return cases.failures
 
-    def attempt(case_id: str, fn, *args):
-        if case_id not in only:
+
+class _Cases:
+    """Runs the selected cases, each with the processes it needs, collecting rows and failures."""
+
+    def __init__(self, sizes, only: set[str], run):
+        self.sizes, self.only, self.run = sizes, only, run
+        self.failures: list[tuple[str, str]] = []
+
+    def attempt(self, case_id: str, fn, *args):
+        from bench.report import Row
+
+        if case_id not in self.only:
             return None
         print(f"-- {case_id} ...", flush=True)
         started = time.perf_counter()
         try:
             result = fn(*args)
         except Exception:
-            failures.append((case_id, traceback.format_exc()))
+            self.failures.append((case_id, traceback.format_exc()))
             print(f"   {case_id} failed", flush=True)
             return None
         if isinstance(result, Row):
-            run.rows.append(result)
+            self.run.rows.append(result)
         print(f"   {case_id} done in {time.perf_counter() - started:.1f} s", flush=True)
         return result
 
-    attempt("P7", queries.p7_queries, sizes)
-    p5_measured = attempt("P5", certificates.p5_in_process, sizes)
+    def with_worker(self, case_id: str, queue: str, fn) -> None:
+        from bench import procs
 
-    web_on = None
-    if only & {"P1", "P2"}:
-        web_on = procs.Gunicorn("web-enqueue")
-        web_off = procs.Gunicorn("web-no-enqueue", app="bench.wsgi_no_enqueue:application")
-        web_row = procs.Gunicorn("web-job-row-only", app="bench.wsgi_job_row_only:application")
-        procs.start_all(web_on, *([web_off, web_row] if "P1" in only else []))
-        attempt("P1", web.p1_enqueue_cost, sizes, web_on, web_off, web_row)
-        web_off.stop()
-        web_row.stop()
-
-    if only & {"P2", "P3"}:
+        if case_id not in self.only:
+            return
         environment.purge_queues()
-        project = procs.Worker("default", queues="default", concurrency=2)
-        bare = procs.Worker("bare", queues="bare", concurrency=2, app="bench.bare_celery")
-        procs.start_all(project, bare)
-        attempt("P2", web.p2_sync_latency, sizes, web_on)
-        if web_on is not None:
+        worker = procs.Worker(queue, queues=queue, concurrency=1).start()
+        self.attempt(case_id, fn, self.sizes, worker)
+        worker.stop()
+
+    def polling_while_a_report_runs(self) -> None:
+        """P10: gunicorn and a reports worker; staff clients poll the report's operation."""
+        from bench import procs
+        from bench.cases import operations
+
+        if "P10" not in self.only:
+            return
+        environment.purge_queues()
+        web = procs.Gunicorn("web-p10")
+        worker = procs.Worker("reports-p10", queues="reports", concurrency=1)
+        procs.start_all(web, worker)
+        self.attempt("P10", operations.p10_polling, self.sizes, web, worker)
+        web.stop()
+        worker.stop()
+
+    def web_and_workers(self) -> None:
+        """P1 (enqueue cost: three web variants), then P2 and P3 against the project's and a bare worker."""
+        from bench import procs
+        from bench.cases import throughput, web
+
+        web_on = None
+        if self.only & {"P1", "P2"}:
+            web_on = procs.Gunicorn("web-enqueue")
+            web_off = procs.Gunicorn("web-no-enqueue", app="bench.wsgi_no_enqueue:application")
+            web_row = procs.Gunicorn("web-job-row-only", app="bench.wsgi_job_row_only:application")
+            procs.start_all(web_on, *([web_off, web_row] if "P1" in self.only else []))
+            self.attempt("P1", web.p1_enqueue_cost, self.sizes, web_on, web_off, web_row)
+            web_off.stop()
+            web_row.stop()
+        if self.only & {"P2", "P3"}:
+            environment.purge_queues()
+            project = procs.Worker("default", queues="default", concurrency=2)
+            bare = procs.Worker("bare", queues="bare", concurrency=2, app="bench.bare_celery")
+            procs.start_all(project, bare)
+            self.attempt("P2", web.p2_sync_latency, self.sizes, web_on)
+            if web_on is not None:
+                web_on.stop()
+            self.attempt("P3", throughput.p3_throughput, self.sizes, project, bare)
+            project.stop()
+            bare.stop()
+        elif web_on is not None:
             web_on.stop()
-        attempt("P3", throughput.p3_throughput, sizes, project, bare)
-        project.stop()
-        bare.stop()
-    elif web_on is not None:
-        web_on.stop()
 
-    if p5_measured is not None:
-        environment.purge_queues()
-        pdf = procs.Worker("pdf", queues="pdf", concurrency=2).start()
-        attempt("P5", certificates.p5_row, sizes, p5_measured, pdf)
-        pdf.stop()
+    def certificates(self, p5_measured) -> None:
+        """P5 against a pdf worker; P6 with one worker for both queues, then one per queue."""
+        from bench import procs
+        from bench.cases import certificates
 
-    if "P6" in only:
-        prepared = attempt("P6", certificates.p6_prepare, sizes)
-        if prepared is not None:
+        if p5_measured is not None:
             environment.purge_queues()
-            single = procs.Worker("single", queues="default", concurrency=2).start()
-            one = attempt("P6", certificates.p6_measure, sizes, prepared, "one")
-            single.stop()
-            environment.purge_queues()
-            default = procs.Worker("default-1", queues="default", concurrency=1)
-            pdf = procs.Worker("pdf-1", queues="pdf", concurrency=1)
-            procs.start_all(default, pdf)
-            named = attempt("P6", certificates.p6_measure, sizes, prepared, "named")
-            default.stop()
+            pdf = procs.Worker("pdf", queues="pdf", concurrency=2).start()
+            self.attempt("P5", certificates.p5_row, self.sizes, p5_measured, pdf)
             pdf.stop()
-            if one is not None and named is not None:
-                attempt("P6", certificates.p6_row, sizes, one, named)
-
-    if "P8" in only:
+        prepared = self.attempt("P6", certificates.p6_prepare, self.sizes)
+        if prepared is None:
+            return
         environment.purge_queues()
-        importer = procs.Worker("imports", queues="imports", concurrency=1).start()
-        attempt("P8", imports.p8_import, sizes, importer)
-        importer.stop()
-
-    if "P13" in only:  # P3 with metrics and tracing off and on (starts its own workers)
-        attempt("P13", observability.p13_observability, sizes)
-
-    attempt("P4", recompute.p4_recompute, sizes)
-    return failures
+        single = procs.Worker("single", queues="default", concurrency=2).start()
+        one = self.attempt("P6", certificates.p6_measure, self.sizes, prepared, "one")
+        single.stop()
+        environment.purge_queues()
+        default = procs.Worker("default-1", queues="default", concurrency=1)
+        pdf = procs.Worker("pdf-1", queues="pdf", concurrency=1)
+        procs.start_all(default, pdf)
+        named = self.attempt("P6", certificates.p6_measure, self.sizes, prepared, "named")
+        default.stop()
+        pdf.stop()
+        if one is not None and named is not None:
+            self.attempt("P6", certificates.p6_row, self.sizes, one, named)
 
 
 if __name__ == "__main__":

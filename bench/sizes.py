@@ -25,6 +25,7 @@ class Sizes:
     p6_sync_interval: float  # seconds between two syncs sent while the renders are queued
     p7_many: int
     p8_rows: int
+    p9_enrollments: int
 
 
 FULL = Sizes(
@@ -47,6 +48,7 @@ FULL = Sizes(
     p6_sync_interval=0.02,
     p7_many=50,
     p8_rows=100_000,
+    p9_enrollments=100_000,
 )
 
 QUICK = Sizes(
@@ -69,4 +71,5 @@ QUICK = Sizes(
     p6_sync_interval=0.02,
     p7_many=50,
     p8_rows=5_000,
+    p9_enrollments=2_000,
 )

@@ -19,10 +19,10 @@ def _publish_skipped(job) -> bool:
 
 
 def _skip_publish() -> None:
-    import lms.tasks
+    import jobs.enqueue
 
-    # `enqueue`'s after-commit hook looks `publish` up in lms.tasks when it runs, so this one name is enough.
-    lms.tasks.publish = _publish_skipped
+    # `enqueue`'s after-commit hook looks `publish` up in jobs.enqueue when it runs, so this one name is enough.
+    jobs.enqueue.publish = _publish_skipped
 
 
 _skip_publish()

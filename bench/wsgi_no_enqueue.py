@@ -1,7 +1,7 @@
 """The project's WSGI app with the durable enqueue switched off: P1's baseline (same handler, no Job row,
 no broker publish). Bench only; gunicorn loads it as `bench.wsgi_no_enqueue:application`.
 
-Services import `enqueue` by name (`from lms.tasks import enqueue`), so every loaded module holding that
+Services import `enqueue` by name (`from jobs.enqueue import enqueue`), so every loaded module holding that
 function gets the no-op, after the URLconf (and with it every view and service module) is imported.
 """
 
@@ -21,10 +21,10 @@ def _enqueue_disabled(task, /, **kwargs) -> None:
 def _disable_enqueue() -> int:
     from django.urls import get_resolver
 
-    import lms.tasks
+    import jobs.enqueue
 
     get_resolver().url_patterns  # noqa: B018 - imports every view, and so every service module
-    original = lms.tasks.enqueue
+    original = jobs.enqueue.enqueue
     patched = 0
     for module in list(sys.modules.values()):
         if getattr(module, "enqueue", None) is original:

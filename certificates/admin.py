@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from certificates import services
 from certificates.models import Certificate
-from lms.admin import JobInline
+from jobs.admin import JobInline
 
 
 class RevokeForm(forms.Form):

@@ -6,5 +6,7 @@ class CertificatesConfig(AppConfig):
 
     def ready(self) -> None:
         from certificates import receivers
+        from jobs.about import about_kwarg
 
         receivers.connect()
+        about_kwarg("certificate_id", "certificates.Certificate")

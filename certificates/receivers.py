@@ -1,19 +1,19 @@
 """Reactions to enrollment signals: each only enqueues certificate work (after commit)."""
 
+from accounts.signals import user_name_changed
 from enrollments.signals import enrollment_completed
-from lms.accounts.signals import user_name_changed
 
 
 def _on_enrollment_completed(sender, *, enrollment_id: int, **kwargs) -> None:
     from certificates.tasks import certificate_issue_task
-    from lms.tasks import enqueue
+    from jobs.enqueue import enqueue
 
     enqueue(certificate_issue_task, enrollment_id=enrollment_id)
 
 
 def _on_user_name_changed(sender, *, user_id: int, **kwargs) -> None:
     from certificates.tasks import certificate_issue_awaiting_name_task
-    from lms.tasks import enqueue
+    from jobs.enqueue import enqueue
 
     enqueue(certificate_issue_awaiting_name_task, user_id=user_id)
 

@@ -18,7 +18,7 @@ from reportlab import rl_config
 from reportlab.pdfbase.ttfonts import TTFont
 from xhtml2pdf import pisa
 
-from lms.accounts.names import normalize_name
+from accounts.names import normalize_name
 
 logger = logging.getLogger(__name__)
 

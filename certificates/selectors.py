@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from certificates.models import Certificate, normalize_code
-from lms.permissions import holds
+from core.permissions import holds
 
 
 def certificate_list_for_user(*, user) -> QuerySet[Certificate]:

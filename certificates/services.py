@@ -18,7 +18,7 @@ from certificates import rendering
 from certificates.models import Certificate
 from certificates.signals import certificate_issued, certificate_revoked
 from enrollments.models import Enrollment
-from lms.tasks import enqueue
+from jobs.enqueue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -100,14 +100,26 @@ def certificate_issue(*, enrollment_id: int, task_id: str = "") -> Certificate |
     if enrollment.status != Enrollment.Status.COMPLETED and not has_row:
         return None  # re-opened before the task ran: nothing to certify yet
     certificate = certificate_get_or_create_pending(enrollment=enrollment)
+    certificate = _claim_for_rendering(certificate.pk, learner_id=enrollment.learner_id, task_id=task_id)
+    if certificate.status != Certificate.Status.RENDERING:
+        return certificate  # issued or revoked already, or awaiting a name
+    try:
+        content = _render_bytes(certificate)
+    except Exception as exc:
+        _mark_failed(certificate.pk, exc, task_id)
+        raise
+    return _store_issued(certificate.pk, content)
 
+
+def _claim_for_rendering(certificate_id: int, *, learner_id: int, task_id: str) -> Certificate:
+    """Under the row's lock: mark it rendering (with the learner's name), or awaiting a name, or leave it."""
     with transaction.atomic():
-        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
         if certificate.status in (Certificate.Status.ISSUED, Certificate.Status.REVOKED):
             return certificate
         if not certificate.learner_name:
             # Read now, under the lock: a name given since the enrollment was loaded counts.
-            learner = get_user_model().objects.get(pk=enrollment.learner_id)
+            learner = get_user_model().objects.get(pk=learner_id)
             certificate.learner_name = learner_certificate_name(learner)
         if not certificate.learner_name:
             certificate.status = Certificate.Status.AWAITING_NAME
@@ -118,20 +130,17 @@ def certificate_issue(*, enrollment_id: int, task_id: str = "") -> Certificate |
         certificate.render_task_id = task_id
         certificate.render_attempts += 1
         certificate.save(update_fields=["learner_name", "status", "render_task_id", "render_attempts", "updated_at"])
+        return certificate
 
-    try:
-        content = _render_bytes(certificate)
-    except Exception as exc:
-        _mark_failed(certificate.pk, exc, task_id)
-        raise
 
+def _store_issued(certificate_id: int, content: bytes) -> Certificate:
+    """Store the rendered PDF and mark the certificate issued; `certificate_issued` at the first issue."""
     with transaction.atomic():
-        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
         if certificate.status in (Certificate.Status.ISSUED, Certificate.Status.REVOKED):
             return certificate  # a concurrent duplicate finished first; our bytes are simply dropped
         first_issue = certificate.issued_at is None
-        now = timezone.now()
-        certificate.issued_at = certificate.issued_at or now
+        certificate.issued_at = certificate.issued_at or timezone.now()
         _store(certificate, content)
         certificate.status = Certificate.Status.ISSUED
         certificate.template_version = rendering.template_version()

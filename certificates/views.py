@@ -8,7 +8,7 @@ from django_ratelimit.decorators import ratelimit
 
 from certificates import selectors
 from certificates.models import Certificate, normalize_code
-from lms.permissions import staff_permission_required
+from core.permissions import staff_permission_required
 
 
 def verify_rate(group, request) -> str:

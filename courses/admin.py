@@ -31,7 +31,7 @@ class CourseAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("title",)}
     inlines = [LessonInline]
     actions = ["publish", "unpublish"]
-    readonly_fields = ["analytics_link"]
+    readonly_fields = ["analytics_link", "reports_link", "learners_link"]
 
     def get_queryset(self, request):
         return (
@@ -57,6 +57,21 @@ class CourseAdmin(admin.ModelAdmin):
             return "-"
         # By URL name: the analytics page belongs to the enrollments app, which courses does not import.
         return format_html('<a href="{}">Analytics</a>', reverse("course_analytics", kwargs={"slug": obj.slug}))
+
+    @admin.display(description="Learners")
+    def learners_link(self, obj):
+        if not obj.pk:
+            return "-"
+        url = reverse("course_learners", kwargs={"slug": obj.slug})
+        return format_html('<a href="{}">Learners: progress, last activity, each one\'s lessons and messages</a>', url)
+
+    @admin.display(description="Reports")
+    def reports_link(self, obj):
+        if not obj.pk:
+            return "-"
+        # By URL name too: reports sit above courses.
+        url = reverse("admin:reports_report_add") + f"?course={obj.pk}"
+        return format_html('<a href="{}">Generate a report (progress, lesson completion, certificates)</a>', url)
 
     @admin.action(description="Publish selected courses", permissions=["change"])
     def publish(self, request, queryset):

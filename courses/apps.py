@@ -6,5 +6,7 @@ class CoursesConfig(AppConfig):
 
     def ready(self) -> None:
         from courses import receivers
+        from jobs.about import about_kwarg
 
         receivers.connect()
+        about_kwarg("course_id", "courses.Course")

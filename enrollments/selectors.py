@@ -1,15 +1,14 @@
 """Reads for enrollments. Lists never run a query per row."""
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from core.permissions import holds
 from courses.models import Course, Lesson
-from enrollments.models import Enrollment, ImportJob, LessonCompletion
-from lms.permissions import holds
+from enrollments import progress
+from enrollments.models import Enrollment, LessonCompletion
 
 
 def enrollment_list_for_learner(*, learner) -> QuerySet[Enrollment]:
@@ -20,7 +19,7 @@ def enrollment_list_for_learner(*, learner) -> QuerySet[Enrollment]:
         # certificate links cost no query per row.
         .select_related("learner", "course", "certificate")
         .annotate(
-            lessons_completed=Count("completions", filter=Q(completions__lesson__is_published=True), distinct=True),
+            lessons_completed=Count("completions", filter=progress.counted_completions("completions__"), distinct=True),
             last_completed_at=Max("completions__completed_at"),
         )
         .order_by("-enrolled_at", "-id")
@@ -37,7 +36,7 @@ def enrollment_list_readable(*, user) -> QuerySet[Enrollment]:
     may_read_all = holds(user, "enrollments.view_enrollment")
     rows = Enrollment.objects.all() if may_read_all else Enrollment.objects.filter(learner=user)
     completions = LessonCompletion.objects.filter(enrollment_id=OuterRef("pk")).order_by()
-    done = completions.filter(lesson__is_published=True).values("enrollment_id").annotate(n=Count("*")).values("n")
+    done = completions.filter(progress.counted_completions()).values("enrollment_id").annotate(n=Count("*")).values("n")
     return (
         rows.select_related("learner", "course", "certificate")
         .annotate(
@@ -84,35 +83,47 @@ def lesson_neighbours(*, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
     return before.order_by("-position", "-id").first(), after.order_by("position", "id").first()
 
 
-def import_list() -> QuerySet[ImportJob]:
-    return ImportJob.objects.select_related("uploaded_by").order_by("-created_at", "-id")
-
-
 @dataclass(frozen=True)
-class ImportProgress:
-    percent: int
-    rate_per_second: float | None  # rows applied per second since processing began
-    eta_seconds: int | None
+class CourseFigures:
+    """A course's analytics as they are now (CourseStats keeps the last computed copy)."""
+
+    enrolled: int
+    active: int
+    completed: int
+    cancelled: int
+    completion_rate: float
+    average_progress: float
+    progress_deciles: list[int]
+
+    def as_stats_fields(self) -> dict:
+        return dict(self.__dict__)
 
 
-def import_progress(*, import_job: ImportJob, now=None) -> ImportProgress:
-    """Percent, rate and estimated time left of an import, from its started_at and rows_done."""
-    job = import_job
-    end = job.finished_at or now or timezone.now()
-    elapsed = (end - job.started_at).total_seconds() if job.started_at else 0
-    rate = job.rows_done / elapsed if elapsed > 0 and job.rows_done else None
-    eta = None
-    if job.status == ImportJob.Status.RUNNING and rate and job.total_rows is not None:
-        eta = round((job.total_rows - job.rows_done) / rate)
-    elif job.is_finished:
-        eta = 0 if job.status == ImportJob.Status.COMPLETED else None
-    return ImportProgress(percent=job.percent, rate_per_second=round(rate, 1) if rate else None, eta_seconds=eta)
-
-
-def import_error_rows(*, import_job: ImportJob) -> Iterator[tuple[int, list, str]]:
-    """(row number, the row's fields, reason) of each refused row, in file order, streamed from the database."""
-    return (
-        import_job.row_errors.order_by("row_number")
-        .values_list("row_number", "values", "reason")
-        .iterator(chunk_size=2000)
+def course_figures(*, course_id: int) -> CourseFigures:
+    """Enrollment counts by status, completion rate, average progress and the progress deciles of a
+    course, from its enrollments in one aggregate query."""
+    statuses = Enrollment.Status
+    deciles = {
+        f"d{i}": Count(
+            "id", filter=Q(progress_percent__gte=i * 10, progress_percent__lt=(i + 1) * 10 if i < 9 else 101)
+        )
+        for i in range(10)
+    }
+    agg = Enrollment.objects.filter(course_id=course_id).aggregate(
+        enrolled=Count("id"),
+        active=Count("id", filter=Q(status=statuses.ACTIVE)),
+        completed=Count("id", filter=Q(status=statuses.COMPLETED)),
+        cancelled=Count("id", filter=Q(status=statuses.CANCELLED)),
+        average=Avg("progress_percent", filter=~Q(status=statuses.CANCELLED)),
+        **deciles,
+    )
+    live = agg["enrolled"] - agg["cancelled"]
+    return CourseFigures(
+        enrolled=agg["enrolled"],
+        active=agg["active"],
+        completed=agg["completed"],
+        cancelled=agg["cancelled"],
+        completion_rate=round(agg["completed"] * 100 / live, 2) if live else 0,
+        average_progress=round(agg["average"] or 0, 2),
+        progress_deciles=[agg[f"d{i}"] for i in range(10)],
     )

@@ -1,41 +1,18 @@
-"""Learner pages that combine a course with the learner's own enrollment state."""
+"""Learner pages about the learner's own enrollments: enrolling, lessons, the dashboard; staff analytics."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
+from accounts import services as account_services
+from accounts.forms import CertificateNameForm
+from core.permissions import staff_permission_required
 from courses import selectors as course_selectors
 from courses.models import Course, Lesson
 from enrollments import selectors, services
-from enrollments.forms import ImportUploadForm, ImportUploadLimit
 from enrollments.models import Enrollment
-from enrollments.services import imports
-from lms.accounts import services as account_services
-from lms.accounts.forms import CertificateNameForm
-from lms.permissions import staff_permission_required
-
-
-@require_safe
-def course_detail(request, slug: str):
-    try:
-        course = course_selectors.course_get_published(slug=slug)
-    except Course.DoesNotExist:
-        raise Http404 from None
-    enrollment = selectors.enrollment_for_course(learner=request.user, course=course)
-    done = selectors.completed_lesson_ids(enrollment=enrollment)
-    next_lesson = next((lesson for lesson in course.published_lessons if lesson.pk not in done), None)
-    context = {
-        "course": course,
-        "enrollment": enrollment,
-        "can_read": selectors.lesson_content_visible(user=request.user, enrollment=enrollment),
-        "completed_ids": done,
-        "next_lesson": next_lesson,
-    }
-    return render(request, "enrollments/course_detail.html", context)
 
 
 @login_required
@@ -135,8 +112,10 @@ def course_analytics_recompute(request, slug: str):
 @require_safe
 def course_analytics(request, slug: str):
     course = get_object_or_404(Course, slug=slug)
-    stats = services.course_stats_get_or_compute(course_id=course.pk)
-    deciles = list(stats.progress_deciles) if stats.progress_deciles else [0] * 10
+    # The page shows the figures as they are now (one aggregate query); the stored row is what the
+    # nightly run and "Recompute now" keep for the admin's list.
+    stats = selectors.course_figures(course_id=course.pk)
+    deciles = stats.progress_deciles
     peak = max(deciles) or 1
     bars = []
     for i, count in enumerate(deciles):
@@ -144,84 +123,3 @@ def course_analytics(request, slug: str):
         label = f"{i * 10}-{i * 10 + 9 if i < 9 else 100}%"
         bars.append({"label": label, "count": count, "height": height, "x": 40 + i * 56, "y": 200 - height})
     return render(request, "enrollments/course_analytics.html", {"course": course, "stats": stats, "bars": bars})
-
-
-# --- Staff: bulk imports --------------------------------------------------------------------------
-
-
-def import_upload_form(request) -> tuple[ImportUploadForm, object | None]:
-    """The bound upload form of a POST (after the size limit was installed); on success, the new job.
-
-    Shared by the staff page and the admin's add page: one form, one service.
-    """
-    limit = getattr(request, "_import_upload_limit", None)
-    form = ImportUploadForm(request.POST, request.FILES, limit=limit)
-    if not form.is_valid():
-        return form, None
-    try:
-        job = imports.import_start(
-            upload=form.cleaned_data["file"],
-            uploaded_by=request.user,
-            send_welcome=form.cleaned_data["send_welcome"],
-        )
-    except ValidationError as exc:
-        for message in exc.message_dict.get("file", exc.messages):
-            form.add_error("file", message)
-        return form, None
-    return form, job
-
-
-def with_upload_limit(view):
-    """Install the import size limit before the CSRF check (inside `view`) parses the request body."""
-
-    @csrf_exempt
-    def wrapped(request, *args, **kwargs):
-        if request.method == "POST":
-            request._import_upload_limit = ImportUploadLimit.install(request)
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-@with_upload_limit
-@csrf_protect
-@staff_permission_required("enrollments.add_importjob")
-@require_http_methods(["GET", "HEAD", "POST"])
-def import_new(request):
-    if request.method == "POST":
-        form, job = import_upload_form(request)
-        if job is not None:
-            messages.success(request, f"“{job.original_name}” is uploaded; the import runs in the background.")
-            return redirect("import_detail", pk=job.pk)
-    else:
-        form = ImportUploadForm()
-    recent = selectors.import_list()[:10] if request.user.has_perm("enrollments.view_importjob") else []
-    return render(request, "enrollments/imports/new.html", {"form": form, "recent": recent})
-
-
-@staff_permission_required("enrollments.view_importjob")
-@require_safe
-def import_detail(request, pk: int):
-    job = get_object_or_404(selectors.import_list(), pk=pk)
-    return render(
-        request,
-        "enrollments/imports/detail.html",
-        {
-            "job": job,
-            "progress": selectors.import_progress(import_job=job),
-            "same_file": imports.import_same_file_earlier(import_job=job),
-        },
-    )
-
-
-@staff_permission_required("enrollments.control_importjob")
-@require_POST
-def import_cancel(request, pk: int):
-    job = get_object_or_404(selectors.import_list(), pk=pk)
-    if imports.import_cancel(import_job=job):
-        messages.info(request, "The import is cancelled; the rows it had already imported stay.")
-    else:
-        messages.info(request, "The import had already finished.")
-    return redirect("import_detail", pk=job.pk)

@@ -10,6 +10,9 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from lms import openapi
+from lms.env import cache_config, database_config, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -19,18 +22,6 @@ if (BASE_DIR / ".env").exists():
 # Where the embedded defaults live (SQLite file, static files, media, make run's Redis and beat files);
 # a relative path is taken from the checkout.
 VAR_DIR = BASE_DIR / env.str("LMS_VAR_DIR", default="var")
-
-
-def _env_url(name: str, default: str, parse) -> dict | str:
-    """Parse a URL variable, turning a malformed value into one line that names the variable."""
-    raw = env.str(name, default=default)
-    try:
-        return parse(raw)
-    except Exception as exc:  # environ raises several types for bad URLs
-        raise ImproperlyConfigured(
-            f"{name} is malformed ({exc}). Expected e.g. postgres://user:pass@host:5432/dbname or "
-            f"sqlite:///path/db.sqlite3; fix or unset {name} in the environment or .env."
-        ) from None
 
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -53,6 +44,10 @@ SITE_NAME = env.str("SITE_NAME", default="LMS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
+    # Before django.contrib.admin: their templates override the admin's (core: admin/base_site.html and
+    # admin/index.html; accounts: the registration/ pages, which the admin app also ships).
+    "core",
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -72,16 +67,20 @@ INSTALLED_APPS = [
     "anymail",
     "django_ratelimit",
     "csp",
-    "lms.accounts",
-    "lms",
+    "jobs",
     "courses",
     "enrollments",
     "certificates",
+    "imports",
+    "reports",
     "notifications",
+    "devrun",
+    # Only its migrations: the history of the tables jobs and core took over from it (docs/architecture.md).
+    "lms",
 ]
 
 MIDDLEWARE = [
-    "lms.metrics.RequestMetricsMiddleware",  # first: counts every answer, 429s and 500s included
+    "jobs.metrics.RequestMetricsMiddleware",  # first: counts every answer, 429s and 500s included
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -89,11 +88,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "lms.context.TriggerMiddleware",
+    "jobs.context.TriggerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",  # a blocked request answers 429, not 403
-    "lms.idempotency.IdempotencyMiddleware",  # Idempotency-Key on authenticated POSTs under /api/
+    "core.idempotency.IdempotencyMiddleware",  # Idempotency-Key on authenticated POSTs under /api/
 ]
 
 ROOT_URLCONF = "lms.urls"
@@ -103,14 +102,14 @@ ASGI_APPLICATION = "lms.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "lms" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "lms.context_processors.site",
+                "core.context_processors.site",
             ],
         },
     },
@@ -118,27 +117,10 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------
 # Unset DATABASE_URL means the embedded default: a SQLite file under var/ (LMS_VAR_DIR).
-# The worker's hottest statements are prepared once per connection (lms/db.py). Off only behind a
+# The worker's hottest statements are prepared once per connection (jobs/db.py). Off only behind a
 # transaction-pooling PgBouncer older than 1.21, which cannot keep a prepared statement between transactions.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
-DATABASES = {"default": _env_url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}", env.db_url_config)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web and worker processes share the file: WAL lets readers run beside a writer, IMMEDIATE takes the
-    # write lock at BEGIN (so no deadlock upgrades), and the timeout waits instead of "database is locked".
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
-    }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-    if DATABASE_PREPARED_STATEMENTS:
-        # psycopg prepares nothing while this is None (Django's default); only lms.db.prepared_cursor's
-        # statements are prepared, since Django's own cursors bind on the client and never prepare.
-        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
+DATABASES = {"default": database_config(env, VAR_DIR, prepared_statements=DATABASE_PREPARED_STATEMENTS)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------------------------------
@@ -147,9 +129,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 # The limit backend comes first: it refuses every attempt while the account or the address is locked out
-# (lms/accounts/limits.py, docs/security.md); ModelBackend checks the password.
+# (accounts/limits.py, docs/security.md); ModelBackend checks the password.
 AUTHENTICATION_BACKENDS = [
-    "lms.accounts.backends.LoginLimitBackend",
+    "accounts.backends.LoginLimitBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -190,9 +172,9 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]  # load balancers probe over plain HTTP
 X_FRAME_OPTIONS = "DENY"
 # Refused CSRF checks answer JSON under /api/ and Django's page elsewhere.
-CSRF_FAILURE_VIEW = "lms.views.csrf_failure"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 # How many reverse proxies (load balancers) in front of the app append to X-Forwarded-For. 0: the client
-# is REMOTE_ADDR and the header is ignored, since a client can write any value into it. lms.http.client_ip
+# is REMOTE_ADDR and the header is ignored, since a client can write any value into it. core.http.client_ip
 # (page rate limits, login limits) and DRF's throttles (REST_FRAMEWORK["NUM_PROXIES"]) both follow it.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Content-Security-Policy on every response (django-csp). Scripts only from our own origin (no inline
@@ -236,11 +218,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "lms.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     # JSON in, JSON out: writes take JSON only (a form body would switch booleans off by omission); the one
     # upload (imports) declares its multipart parser itself. JSON nested deeper than
-    # lms.api.JSON_MAX_DEPTH is a 400, never a RecursionError.
-    "DEFAULT_PARSER_CLASSES": ["lms.api.JSONParser"],
+    # core.api.JSON_MAX_DEPTH is a 400, never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["core.api.JSONParser"],
     # ...and answers JSON only (no browsable HTML API: /api/docs/ is the API's page for people).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -253,57 +235,20 @@ REST_FRAMEWORK = {
         "auth": env.str("THROTTLE_AUTH", default="20/min"),
         "verify": env.str("THROTTLE_VERIFY", default="30/min"),
     },
-    # Throttles count per user, or per client address as lms.http.client_ip finds it (see NUM_PROXIES).
+    # Throttles count per user, or per client address as core.http.client_ip finds it (see NUM_PROXIES).
     "NUM_PROXIES": NUM_PROXIES,
-    # One error shape everywhere (lms/errors.py, docs/api.md "Errors"), documented on every operation.
+    # One error shape everywhere (core/errors.py, docs/api.md "Errors"), documented on every operation.
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
 }
-DRF_STANDARDIZED_ERRORS = {
-    "EXCEPTION_HANDLER_CLASS": "lms.errors.ExceptionHandler",
-    # Field errors are documented by shape (field, code, message), not one enum per field: services add
-    # codes of their own, and a client handles an unknown code the same way as a known one.
-    "ERROR_SCHEMAS": {"400": "lms.errors.ErrorResponse400Serializer"},
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "LMS API",
-    "DESCRIPTION": "Courses, enrollments, progress and certificates.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI and Redoc are served from the sidecar package: no CDN at run time.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    # Separate request and response components: a request never has to send read-only fields (id, secret).
-    "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": [
-        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-        "lms.schema.postprocess_schema_errors",
-        "lms.idempotency.postprocess_schema_idempotency_key",
-    ],
-    "ENUM_NAME_OVERRIDES": {
-        "EnrollmentStatusEnum": "enrollments.models.Enrollment.Status",
-        "CertificateStatusEnum": "certificates.models.Certificate.Status",
-        "WebhookDeliveryStatusEnum": "notifications.models.WebhookDelivery.Status",
-        # drf-standardized-errors' error types and codes (its documented set-up).
-        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
-        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
-        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
-        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
-        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
-        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
-        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
-        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
-        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
-        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
-    },
-}
+# The error shape and the OpenAPI document (drf-standardized-errors, drf-spectacular): lms/openapi.py.
+DRF_STANDARDIZED_ERRORS = openapi.DRF_STANDARDIZED_ERRORS
+SPECTACULAR_SETTINGS = openapi.SPECTACULAR_SETTINGS
 
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 # django-celery-results' TaskResult rows (the admin's task results), written one statement per state.
-CELERY_RESULT_BACKEND = "lms.results.ResultBackend"
+CELERY_RESULT_BACKEND = "jobs.results.ResultBackend"
 CELERY_RESULT_EXTENDED = True  # the admin shows name, args, kwargs, worker and queue of each result
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SERIALIZER = "json"
@@ -352,19 +297,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish that cannot reach the broker gives up within about a second instead of hanging a request.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ["default", "pdf", "email", "email_bulk", "webhooks", "imports"]
-# Routes by task name: slow CPU work and I/O to third parties never sit ahead of a progress update.
-CELERY_TASK_ROUTES = {
-    "certificates.*": {"queue": "pdf"},
-    # Bulk mail (imports) has its own queue, so a password reset never waits behind 100k welcomes.
-    "notifications.send_bulk_*": {"queue": "email_bulk"},
-    "notifications.send_*": {"queue": "email"},
-    "notifications.deliver_*": {"queue": "webhooks"},
-    "notifications.fanout_*": {"queue": "webhooks"},
-    "enrollments.import_*": {"queue": "imports"},
-}
-# DatabaseScheduler, logging once that it ticks (lms/beat.py).
-CELERY_BEAT_SCHEDULER = "lms.beat:DatabaseScheduler"
+CELERY_TASK_QUEUES_NAMES = ["default", "pdf", "email", "email_bulk", "webhooks", "imports", "reports"]
+# Each task names its queue where it is declared (`queue=` in its decorator; default: "default"), so slow
+# CPU work and I/O to third parties never sit ahead of a progress update.
+# DatabaseScheduler, logging once that it ticks (jobs/beat.py).
+CELERY_BEAT_SCHEDULER = "jobs.beat:DatabaseScheduler"
 # Retention (the nightly prune): successful results go after a week, failures are kept longer.
 RESULTS_KEEP_SUCCESS_DAYS = env.int("RESULTS_KEEP_SUCCESS_DAYS", default=7)
 RESULTS_KEEP_FAILURE_DAYS = env.int("RESULTS_KEEP_FAILURE_DAYS", default=30)
@@ -394,36 +331,23 @@ HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 # Our prune replaces Celery's own cleanup, which would delete failures as early as successes.
 CELERY_RESULT_EXPIRES = None
 
-
 # --- Cache (throttling, rate limits) --------------------------------------------------------------
-def _cache_url(name: str, default: str, **extra) -> dict:
-    """A cache URL variable as a CACHES entry. Redis gets lms.cache.FailOpenRedisCache with half-second
-    socket timeouts (unless the URL sets them): the caches hold rate-limit counters only, so an outage of
-    Redis lets requests through (fail open) instead of failing every throttled request with a 500."""
-    url = env.str(name, default=default)
-    config = _env_url(name, default, env.cache_url_config)
-    if url.split(":", 1)[0] in ("redis", "rediss", "rediscache"):
-        config["BACKEND"] = "lms.cache.FailOpenRedisCache"
-        config.setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 0.5)
-        config["OPTIONS"].setdefault("socket_timeout", 0.5)
-    return {**config, **extra}
-
 
 CACHES = {
-    "default": _cache_url("CACHE_URL", "locmemcache://"),
+    "default": cache_config(env, "CACHE_URL", "locmemcache://"),
     # Rate limits must be shared by every web process: Redis (the broker's server unless set).
-    "ratelimit": _cache_url("RATELIMIT_CACHE_URL", CELERY_BROKER_URL, KEY_PREFIX="lms-ratelimit"),
+    "ratelimit": cache_config(env, "RATELIMIT_CACHE_URL", CELERY_BROKER_URL, KEY_PREFIX="lms-ratelimit"),
 }
 RATELIMIT_USE_CACHE = "ratelimit"
-# key="ip" in every page rate limit means the address lms.http.client_ip trusts, never a client header.
-RATELIMIT_IP_META_KEY = "lms.http.client_ip"
+# key="ip" in every page rate limit means the address core.http.client_ip trusts, never a client header.
+RATELIMIT_IP_META_KEY = "core.http.client_ip"
 RATELIMIT_FAIL_OPEN = True
-RATELIMIT_VIEW = "lms.views.rate_limited"
+RATELIMIT_VIEW = "core.views.rate_limited"
 # django-ratelimit 4.1 predates Django's built-in Redis backend and warns about it, but its increments
 # are Redis INCR, atomic as the library needs.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 CERTIFICATE_VERIFY_RATE = env.str("CERTIFICATE_VERIFY_RATE", default="30/m")
-# Guessing limits (lms/accounts/limits.py, docs/security.md), as django-ratelimit rates "count/period"
+# Guessing limits (accounts/limits.py, docs/security.md), as django-ratelimit rates "count/period"
 # with s, m, h or d periods (e.g. 5/15m). Failed logins (page, admin, API token) per account and per
 # address; accounts created per address; password reset requests per email address and per address.
 LOGIN_LIMIT_PER_ACCOUNT = env.str("LOGIN_LIMIT_PER_ACCOUNT", default="5/15m")
@@ -432,11 +356,12 @@ SIGNUP_LIMIT_PER_ADDRESS = env.str("SIGNUP_LIMIT_PER_ADDRESS", default="5/h")
 PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.str("PASSWORD_RESET_LIMIT_PER_ACCOUNT", default="3/h")
 PASSWORD_RESET_LIMIT_PER_ADDRESS = env.str("PASSWORD_RESET_LIMIT_PER_ADDRESS", default="10/h")
 
-# --- Bulk enrollment imports ----------------------------------------------------------------------
+# --- Bulk enrollment imports, reports (kept REPORTS_KEEP_DAYS days after they are generated) --------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=2000)
 IMPORT_TASK_BUDGET_SECONDS = env.int("IMPORT_TASK_BUDGET_SECONDS", default=20)
 IMPORT_NOTIFY_BATCH_ROWS = env.int("IMPORT_NOTIFY_BATCH_ROWS", default=1000)
+REPORTS_KEEP_DAYS = env.int("REPORTS_KEEP_DAYS", default=7)
 
 # --- Webhooks -------------------------------------------------------------------------------------
 # Loopback targets are refused like private ones, except where this is on (tests, local development).
@@ -450,10 +375,8 @@ WEBHOOK_MAX_CONSECUTIVE_FAILURES = env.int("WEBHOOK_MAX_CONSECUTIVE_FAILURES", d
 # After a secret rotation, deliveries are signed with the old secret too for this long (docs/webhooks.md).
 WEBHOOK_SECRET_ROTATION_GRACE_HOURS = env.float("WEBHOOK_SECRET_ROTATION_GRACE_HOURS", default=24.0)
 
-# --- Flower ---------------------------------------------------------------------------------------
+# --- Flower, Sentry -------------------------------------------------------------------------------
 FLOWER_BASIC_AUTH = env.str("FLOWER_BASIC_AUTH", default="")  # "user:password"; required unless DEBUG
-
-# --- Sentry ---------------------------------------------------------------------------------------
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
@@ -473,12 +396,4 @@ METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
 METRICS_WORKER_ADDRESS = env.str("METRICS_WORKER_ADDRESS", default="0.0.0.0")  # noqa: S104 - in a container
 
 # --- Logging --------------------------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))

@@ -10,6 +10,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 
+from notifications.events import WEBHOOK_EVENT_CHOICES
+
 
 class Notification(models.Model):
     """One email. The unique dedupe key is what makes a redelivered task send nothing twice."""
@@ -21,6 +23,7 @@ class Notification(models.Model):
         CERTIFICATE_ISSUED = "certificate_issued", "Certificate issued"
         CERTIFICATE_REVOKED = "certificate_revoked", "Certificate revoked"
         WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled", "Webhook endpoint disabled"
+        REPORT_READY = "report_ready", "Report ready"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -55,13 +58,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient}"
-
-
-class WebhookEventType(models.TextChoices):
-    ENROLLMENT_CREATED = "enrollment.created", "enrollment.created"
-    ENROLLMENT_COMPLETED = "enrollment.completed", "enrollment.completed"
-    CERTIFICATE_ISSUED = "certificate.issued", "certificate.issued"
-    CERTIFICATE_REVOKED = "certificate.revoked", "certificate.revoked"
 
 
 def new_webhook_secret() -> str:
@@ -110,7 +106,7 @@ class WebhookEvent(models.Model):
     """A domain event to announce. `dedupe_key` (type and object) makes a re-run create nothing new."""
 
     event_id = models.CharField(max_length=64, unique=True, default=new_event_id, editable=False)
-    event_type = models.CharField(max_length=40, choices=WebhookEventType.choices, db_index=True)
+    event_type = models.CharField(max_length=40, choices=WEBHOOK_EVENT_CHOICES, db_index=True)
     dedupe_key = models.CharField(max_length=200, unique=True)
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -18,7 +18,7 @@ if not os.environ.get("CELERY_BROKER_URL"):
     import atexit
     from pathlib import Path
 
-    from lms.embedded import start_redis
+    from devrun.embedded import start_redis
 
     _redis, os.environ["CELERY_BROKER_URL"] = start_redis(
         workdir=Path(__file__).resolve().parent.parent / "var" / "test-redis"
@@ -43,7 +43,7 @@ LOGIN_LIMIT_PER_ACCOUNT = LOGIN_LIMIT_PER_ADDRESS = SIGNUP_LIMIT_PER_ADDRESS = "
 PASSWORD_RESET_LIMIT_PER_ACCOUNT = PASSWORD_RESET_LIMIT_PER_ADDRESS = "10000/m"
 # Tests clear the rate-limit cache between cases; clear() is FLUSHDB, so it must never share the broker's
 # Redis database (a flush there would drop the messages a test worker is about to run).
-if CACHES["ratelimit"]["BACKEND"] == "lms.cache.FailOpenRedisCache":
+if CACHES["ratelimit"]["BACKEND"] == "core.cache.FailOpenRedisCache":
     from urllib.parse import urlsplit
 
     _broker = urlsplit(CELERY_BROKER_URL)

@@ -64,7 +64,7 @@ def test_exactly_one_beat_runs(services):
     assert beats == ["celery_beat"]
     beat = services["celery_beat"]
     assert beat.get("deploy", {}).get("replicas", 1) == 1
-    assert "lms.beat:DatabaseScheduler" in _command(beat)
+    assert "jobs.beat:DatabaseScheduler" in _command(beat)
 
 
 def test_worker_consumes_every_queue(services):
@@ -124,13 +124,14 @@ def test_dockerfile_installs_the_pinned_requirements_and_runs_unprivileged():
 def test_workers_consume_every_declared_queue():
     from django.conf import settings
 
-    from lms.run import QUEUES
+    from devrun.run import _commands
 
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     command = compose["services"]["celery_worker"]["command"]
     declared = set(settings.CELERY_TASK_QUEUES_NAMES)
     assert set(command[command.index("-Q") + 1].split(",")) == declared
-    assert set(QUEUES.split(",")) == declared
+    worker = _commands(host="127.0.0.1", port="8000", flower_port="5555", var_dir=ROOT / "var")["worker"]
+    assert set(worker[worker.index("-Q") + 1].split(",")) == declared
 
 
 def test_api_throttles_count_in_the_shared_redis_not_per_process(services):

@@ -15,8 +15,8 @@ from bench.procs import Worker
 from bench.report import Row
 from bench.sizes import Sizes
 from bench.stats import fmt_s
-from enrollments.models import ImportJob
-from enrollments.services.imports import import_start
+from imports.models import ImportJob
+from imports.services import import_start
 
 COURSES = 5
 MB = 1024 * 1024

@@ -68,31 +68,36 @@ def _reset(course_id: int) -> None:
     Enrollment.objects.filter(course_id=course_id).update(progress_percent=0)
 
 
-def p4_recompute(sizes: Sizes) -> Row:
-    n = sizes.p4_enrollments
-    t0 = time.perf_counter()
-    course, completions = data.large_course("p4", enrollments=n, lessons=LESSONS)
-    generated = time.perf_counter() - t0
-
+def _p4_rounds(course_id: int, n: int, rounds: int) -> tuple[list[float], list[float]]:
+    """Times of the raw SQL and of the project's recompute, alternating; each must give the same sums."""
     raw_times, project_times = [], []
-    for _ in range(sizes.p4_rounds):
+    for _ in range(rounds):
         for label, run, times in (
-            ("raw", lambda: _raw_update(course.pk), raw_times),
-            ("project", lambda: course_recompute_progress(course_id=course.pk), project_times),
+            ("raw", lambda: _raw_update(course_id), raw_times),
+            ("project", lambda: course_recompute_progress(course_id=course_id), project_times),
         ):
-            _reset(course.pk)
+            _reset(course_id)
             _vacuum()
             start = time.perf_counter()
             updated = run()
             times.append(time.perf_counter() - start)
-            _count, checksum = _progress_checksum(course.pk)
+            _count, checksum = _progress_checksum(course_id)
             if updated != n:
                 raise RuntimeError(f"P4 {label}: updated {updated} rows, expected {n}")
             if label == "raw":
                 expected = checksum
             elif checksum != expected:
                 raise RuntimeError(f"P4: project recompute gives sum {checksum}, raw SQL {expected}")
+    return raw_times, project_times
 
+
+def p4_recompute(sizes: Sizes) -> Row:
+    n = sizes.p4_enrollments
+    t0 = time.perf_counter()
+    course, completions = data.large_course("p4", enrollments=n, lessons=LESSONS)
+    generated = time.perf_counter() - t0
+
+    raw_times, project_times = _p4_rounds(course.pk, n, sizes.p4_rounds)
     _vacuum()
     start = time.perf_counter()
     sampled = _naive_loop(course.pk, sizes.p4_loop_sample)

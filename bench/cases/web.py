@@ -30,6 +30,11 @@ def p1_enqueue_cost(sizes: Sizes, web_on: Gunicorn, web_off: Gunicorn, web_row: 
     measured alongside as a reference: how much of the enqueue's cost is the durable row itself.
     """
     configurations = (("off", web_off), ("row", web_row), ("on", web_on))
+    results = _p1_measure(sizes, configurations)
+    return _p1_row(sizes, results)
+
+
+def _p1_measure(sizes: Sizes, configurations) -> dict[tuple[str, int], LoadResult]:
     per_client = {c: max(1, sizes.p1_requests // c // ROUNDS) for c in sizes.p1_clients}
     lessons_needed = max(ROUNDS * (per_client[c] + sizes.p1_warmup) for c in sizes.p1_clients)
     course = data.course("p1", lessons=lessons_needed)
@@ -55,7 +60,10 @@ def p1_enqueue_cost(sizes: Sizes, web_on: Gunicorn, web_off: Gunicorn, web_row: 
     for key, result in results.items():
         if set(result.statuses) != {202}:
             raise RuntimeError(f"P1 {key}: unexpected statuses {dict(result.statuses)}")
+    return results
 
+
+def _p1_row(sizes: Sizes, results: dict[tuple[str, int], LoadResult]) -> Row:
     measured, absolute, met, raw = [], [], True, {}
     p99_limit = {4: 0.050, 16: 0.200}
     for clients in sizes.p1_clients:

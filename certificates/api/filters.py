@@ -3,7 +3,7 @@
 import django_filters
 
 from certificates.models import Certificate
-from lms.filters import CourseFilter, LearnerFilter, SyncFilterSet
+from core.filters import CourseFilter, LearnerFilter, SyncFilterSet
 
 
 class CertificateFilter(SyncFilterSet):

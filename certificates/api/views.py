@@ -18,9 +18,9 @@ from certificates.api.serializers import (
 )
 from certificates.models import Certificate
 from certificates.views import serve_pdf
-from lms.api import JSONParser, SyncPagination
-from lms.errors import Gone
-from lms.permissions import has_perms
+from core.api import JSONParser, SyncPagination
+from core.errors import Gone
+from core.permissions import has_perms
 
 _READ_ALL = (
     "Learners get their own; holders of `certificates.view_certificate` (staff, service accounts of "

@@ -2,8 +2,8 @@
 
 import django_filters
 
+from core.filters import CourseFilter, LearnerFilter, SyncFilterSet
 from enrollments.models import Enrollment
-from lms.filters import CourseFilter, LearnerFilter, SyncFilterSet
 
 
 class EnrollmentFilter(SyncFilterSet):

@@ -1,12 +1,13 @@
-"""The imports API, mounted at /api/imports/ by lms/urls.py."""
+"""The enrollments API, mounted at /api/ by lms/urls.py."""
 
 from django.urls import path
 
-from enrollments.api import imports
+from enrollments.api import views
 
 urlpatterns = [
-    path("", imports.ImportListCreateView.as_view(), name="api-import-list"),
-    path("<int:pk>/", imports.ImportDetailView.as_view(), name="api-import-detail"),
-    path("<int:pk>/cancel/", imports.ImportCancelView.as_view(), name="api-import-cancel"),
-    path("<int:pk>/errors.csv", imports.ImportErrorReportView.as_view(), name="api-import-errors"),
+    path("courses/<slug:slug>/enroll/", views.CourseEnrollView.as_view(), name="api-course-enroll"),
+    path("courses/<slug:slug>/recompute/", views.CourseRecomputeView.as_view(), name="api-course-recompute"),
+    path("enrollments/", views.EnrollmentListView.as_view(), name="api-enrollment-list"),
+    path("enrollments/<int:pk>/", views.EnrollmentDetailView.as_view(), name="api-enrollment-detail"),
+    path("lessons/<int:pk>/complete/", views.LessonCompleteView.as_view(), name="api-lesson-complete"),
 ]

@@ -2,40 +2,17 @@ from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from courses import selectors as course_selectors
-from courses.api.serializers import CourseDetailSerializer
+from core.api import SyncPagination
 from courses.models import Course
 from enrollments import selectors, services
 from enrollments.api.filters import EnrollmentFilter
 from enrollments.api.serializers import EnrollmentSerializer, LessonCompleteSerializer
 from enrollments.models import Enrollment
-from lms.api import SyncPagination
-
-
-class CourseDetailView(generics.RetrieveAPIView):
-    """A published course and its syllabus, for anyone; the lessons' bodies only for those who may read them
-    (the same rule as the lesson pages: `lesson_content_visible`)."""
-
-    permission_classes = [AllowAny]
-    serializer_class = CourseDetailSerializer
-
-    def get_object(self):
-        try:
-            return course_selectors.course_get_published(slug=self.kwargs["slug"])
-        except Course.DoesNotExist:
-            raise Http404 from None
-
-    def retrieve(self, request, *args, **kwargs):
-        course = self.get_object()
-        enrollment = selectors.enrollment_for_course(learner=request.user, course=course)
-        bodies = selectors.lesson_content_visible(user=request.user, enrollment=enrollment)
-        context = {**self.get_serializer_context(), "lesson_bodies": bodies}
-        return Response(self.get_serializer(course, context=context).data)
-
+from jobs.api.serializers import OperationSerializer
 
 _READ_ALL = "Learners get their own; holders of `{perm}` (staff, service accounts of integrations) get everyone's. "
 
@@ -104,3 +81,26 @@ class LessonCompleteView(APIView):
         return Response(
             LessonCompleteSerializer(body).data, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
         )
+
+
+class CourseRecomputeView(APIView):
+    """Recompute every enrollment's progress in a course (after lesson changes, or to repair): an operation
+    to follow. Needs `enrollments.recompute_coursestats`; learners get 404."""
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: OpenApiResponse(OperationSerializer, description="Queued, or already running (one at a time)."),
+        },
+    )
+    def post(self, request, slug: str):
+        if not request.user.is_staff:
+            raise Http404
+        if not request.user.has_perm("enrollments.recompute_coursestats"):
+            raise PermissionDenied()
+        course = Course.objects.filter(slug=slug).first()
+        if course is None:
+            raise Http404
+        operation, _ = services.course_recompute_start(course=course, started_by=request.user)
+        data = OperationSerializer(operation, context={"request": request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})

@@ -5,25 +5,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, connections, transaction
-from django.db.models import (
-    Avg,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, IntegerField, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from courses.models import Course, Lesson
+from courses.models import Course
+from enrollments import progress, selectors
 from enrollments.models import CourseStats, Enrollment, LessonCompletion
-from enrollments.signals import enrollment_completed, enrollment_created, enrollment_reopened, lesson_completed
-from lms.db import prepared_cursor
-from lms.tasks import enqueue
+from enrollments.signals import enrollment_completed, enrollment_created
+from jobs.db import prepared_cursor
+from jobs.enqueue import enqueue
+from jobs.models import Operation
+from jobs.operations import (
+    OperationCancelled,
+    ProgressReporter,
+    operation_complete,
+    operation_fail,
+    operation_running,
+    operation_start,
+)
 
 # Triggers within this window collapse into one course-wide recompute.
 RECOMPUTE_DEBOUNCE_SECONDS = 5
@@ -63,16 +63,10 @@ def enrollment_create(*, learner, course: Course) -> tuple[Enrollment, bool]:
     return enrollment, True
 
 
-def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:
-    enrollment.status = Enrollment.Status.CANCELLED
-    enrollment.save(update_fields=["status", "updated_at"])
-    return enrollment
-
-
 def lesson_complete(*, learner, lesson_id: int) -> tuple[LessonCompletion, bool]:
     """Record that `learner` completed lesson `lesson_id`; returns (completion, created).
 
-    Does no progress arithmetic: sends `lesson_completed`, and the progress sync is queued after commit.
+    Does no progress arithmetic: the progress sync is queued, after commit.
     Raises NotEnrolled when the lesson does not exist or is unpublished (or its course is), or the learner
     has no live enrollment in its course: the views answer all of these with the same 404.
     """
@@ -98,7 +92,6 @@ def lesson_complete(*, learner, lesson_id: int) -> tuple[LessonCompletion, bool]
     try:
         with transaction.atomic():
             completion = LessonCompletion.objects.create(enrollment=enrollment, lesson_id=lesson_id)
-            lesson_completed.send(sender=LessonCompletion, enrollment_id=enrollment.pk, lesson_id=lesson_id)
             # In the same transaction: the job (outbox row) commits with the completion or not at all.
             enrollment_request_progress_sync(enrollment_id=enrollment.pk)
     except IntegrityError:  # the same lesson completed twice at once: the other request recorded it
@@ -113,58 +106,42 @@ def enrollment_request_progress_sync(*, enrollment_id: int) -> None:
     enqueue(progress_sync_task, enrollment_id=enrollment_id)
 
 
-def _percent(done: int, total: int) -> int:
-    # Floor, so 100 means every published lesson is done, never "99.5 rounded up".
-    return (done * 100) // total if total else 0
-
-
 @functools.cache
 def _sync_sql(alias: str) -> tuple[str | None, str, str]:
     """The sync's statements: the one-statement fast path (PostgreSQL), and the locked path's two.
 
     Raw SQL because this runs for every completed lesson: built with the ORM, the three queries the locked
     path replaced cost the worker 2.7 ms of Python per sync against 0.5 ms (docs/performance.md, P3).
-    The percentage is `_percent` in SQL: integer division floors in PostgreSQL and SQLite alike.
-    Identifiers come from model metadata; every value is a parameter.
+    The percentage and the status rule are `enrollments.progress`'s. Identifiers come from model metadata;
+    every value is a parameter.
     """
     db = connections[alias]
-    enrollment, lesson, completion = (
-        db.ops.quote_name(m._meta.db_table) for m in (Enrollment, Lesson, LessonCompletion)
-    )
-
-    def percent(row: str) -> str:
-        # Completions counted among the course's published lesson ids: both sets are small and indexed.
-        # (Joined to the lesson table instead, the planner chose a scan of every lesson of every course.)
-        published = f"SELECT l.id FROM {lesson} l WHERE l.course_id = {row}.course_id AND l.is_published"  # noqa: S608
-        return f"""COALESCE(
-            (SELECT COUNT(*) FROM {completion} c WHERE c.enrollment_id = {row}.id AND c.lesson_id IN ({published}))
-            * 100 / NULLIF((SELECT COUNT(*) FROM ({published}) AS pl), 0),
-            0)"""  # noqa: S608
-
+    rule = progress.progress_sql(alias)
+    enrollment = rule.enrollment
     fast = None
     if db.vendor == "postgresql":
         # `p` is computed once (MATERIALIZED) from the statement's snapshot. If another sync commits a change
         # to the row after that snapshot was taken, PostgreSQL re-checks the WHERE against the row's new
         # version (READ COMMITTED) but keeps `p.seen` from the old snapshot: last_synced_at no longer
         # matches, no row is updated, and the caller takes the locked path, which counts after the lock.
+        # A row whose status the new percentage changes is left to the locked path too.
         fast = f"""
             WITH p AS MATERIALIZED (
-                SELECT e0.last_synced_at AS seen, {percent("e0")} AS percent
+                SELECT e0.last_synced_at AS seen, {rule.percent_of_row("e0")} AS percent
                 FROM {enrollment} e0 WHERE e0.id = %(id)s
             )
             UPDATE {enrollment} e SET progress_percent = p.percent, last_synced_at = %(now)s, updated_at = %(now)s
             FROM p
             WHERE e.id = %(id)s
               AND e.last_synced_at IS NOT DISTINCT FROM p.seen
-              AND CASE e.status WHEN %(active)s THEN p.percent < 100 WHEN %(completed)s THEN p.percent = 100
-                  ELSE TRUE END
+              AND {rule.status_kept(status="e.status", percent="p.percent")}
             RETURNING e.progress_percent, e.status
         """  # noqa: S608
     lock = f"SELECT status FROM {enrollment} WHERE id = %(id)s"  # noqa: S608
     if db.features.has_select_for_update:
         lock += " FOR UPDATE"
     update = f"""
-        UPDATE {enrollment} SET progress_percent = {percent(enrollment)}, last_synced_at = %(now)s,
+        UPDATE {enrollment} SET progress_percent = {rule.percent_of_row(enrollment)}, last_synced_at = %(now)s,
             updated_at = %(now)s
         WHERE id = %(id)s
         RETURNING progress_percent
@@ -200,8 +177,7 @@ def enrollment_sync_progress(*, enrollment_id: int) -> ProgressSync | None:
     params = {
         "id": enrollment_id,
         "now": Enrollment._meta.get_field("last_synced_at").get_db_prep_value(now, connection),
-        "active": Enrollment.Status.ACTIVE,
-        "completed": Enrollment.Status.COMPLETED,
+        **progress.STATUS_PARAMS,
     }
     with prepared_cursor(connection) as cursor:
         if fast is not None:
@@ -216,14 +192,11 @@ def enrollment_sync_progress(*, enrollment_id: int) -> ProgressSync | None:
             cursor.execute(update, params)
             (percent,) = cursor.fetchone()
             # A status change happens once per enrollment, not per lesson: the ORM is fine for it.
-            if status == Enrollment.Status.ACTIVE and percent == 100:
-                status = Enrollment.Status.COMPLETED
-                Enrollment.objects.filter(pk=enrollment_id).update(status=status, completed_at=now, updated_at=now)
-                enrollment_completed.send(sender=Enrollment, enrollment_id=enrollment_id)
-            elif status == Enrollment.Status.COMPLETED and percent < 100:
-                status = Enrollment.Status.ACTIVE
-                Enrollment.objects.filter(pk=enrollment_id).update(status=status, completed_at=None, updated_at=now)
-                enrollment_reopened.send(sender=Enrollment, enrollment_id=enrollment_id)
+            if change := progress.status_change(status=status, percent=percent):
+                status = change.target
+                Enrollment.objects.filter(pk=enrollment_id).update(**change.fields(now=now))
+                if change is progress.COMPLETES:
+                    enrollment_completed.send(sender=Enrollment, enrollment_id=enrollment_id)
     return ProgressSync(enrollment_id, percent, status, now)
 
 
@@ -248,7 +221,7 @@ def course_request_progress_recompute(*, course_id: int) -> bool:
     return bool(claimed)
 
 
-def course_recompute_progress(*, course_id: int, batch_size: int = RECOMPUTE_BATCH_SIZE) -> int:
+def course_recompute_progress(*, course_id: int, batch_size: int = RECOMPUTE_BATCH_SIZE, progress_to=None) -> int:
     """Recompute every enrollment's progress in a course with set-based SQL, in id-ranged batches.
 
     The number of queries depends on the number of batches, not of enrollments. Returns rows updated.
@@ -257,92 +230,73 @@ def course_recompute_progress(*, course_id: int, batch_size: int = RECOMPUTE_BAT
     """
     # Clear the marker first: a lesson edit during this run queues a fresh run that sees it.
     Course.objects.filter(pk=course_id).update(progress_recompute_requested_at=None)
-    # The ids, not a join: joined, the per-enrollment subquery scanned the lesson table for every row
-    # (EXPLAIN ANALYZE in docs/performance.md, P4).
-    published_ids = list(Lesson.objects.filter(course_id=course_id, is_published=True).values_list("pk", flat=True))
-    total = len(published_ids)
-    done = Subquery(
-        LessonCompletion.objects.filter(enrollment_id=OuterRef("pk"), lesson_id__in=published_ids)
-        .order_by()
-        .values("enrollment_id")
-        # COUNT(*), not COUNT(id): the count then reads only the (enrollment, lesson) unique index, never
-        # the table (an index-only scan; 2.0 s -> 1.4 s for 100k enrollments, P4 in docs/performance.md).
-        .annotate(n=Count("*"))
-        .values("n"),
-        output_field=IntegerField(),
-    )
-    if total:
-        percent = ExpressionWrapper(Coalesce(done, Value(0)) * 100 / total, output_field=IntegerField())
-    else:
-        percent = Value(0)
+    rule = progress.progress_sql(connection.alias)
+    # The ids, read once, not a subquery per row: correlated, the per-enrollment subquery scanned the
+    # lesson table for every row (EXPLAIN ANALYZE in docs/performance.md, P4).
+    with connection.cursor() as cursor:
+        cursor.execute(rule.published_lessons("%s"), [course_id])
+        published_ids = [pk for (pk,) in cursor.fetchall()]
+    # Identifiers from model metadata and integer ids: nothing in it comes from a user.
+    percent = RawSQL(rule.percent_in_course(rule.enrollment, lesson_ids=published_ids), (), IntegerField())  # noqa: S611
     bounds = Enrollment.objects.filter(course_id=course_id).order_by("pk").values_list("pk", flat=True)
     first, last = bounds.first(), bounds.last()
     if first is None:
         return 0
     updated = 0
+    reporter = ProgressReporter(progress_to, (last - first) // batch_size + 1) if progress_to else None
     for low in range(first, last + 1, batch_size):
+        if reporter:
+            reporter.advance(0 if low == first else 1)  # OperationCancelled stops between batches
         now = timezone.now()
         with transaction.atomic():
             batch = Enrollment.objects.filter(course_id=course_id, pk__gte=low, pk__lt=low + batch_size)
             updated += batch.update(progress_percent=percent, last_synced_at=now, updated_at=now)
-            newly_done = list(
-                batch.filter(status=Enrollment.Status.ACTIVE, progress_percent=100).values_list("pk", flat=True)
-            )
+            newly_done = list(batch.filter(progress.COMPLETES.q()).values_list("pk", flat=True))
             if newly_done:
-                Enrollment.objects.filter(pk__in=newly_done).update(
-                    status=Enrollment.Status.COMPLETED, completed_at=now, updated_at=now
-                )
+                Enrollment.objects.filter(pk__in=newly_done).update(**progress.COMPLETES.fields(now=now))
                 for enrollment_id in newly_done:
                     enrollment_completed.send(sender=Enrollment, enrollment_id=enrollment_id)
-            batch.filter(status=Enrollment.Status.COMPLETED, progress_percent__lt=100).update(
-                status=Enrollment.Status.ACTIVE, completed_at=None, updated_at=now
-            )
+            batch.filter(progress.REOPENS.q()).update(**progress.REOPENS.fields(now=now))
+    return updated
+
+
+RECOMPUTE_OPERATION = "course.recompute"
+
+
+def course_recompute_start(*, course: Course, started_by) -> tuple[Operation, bool]:
+    """Queue a recompute of every enrollment's progress in `course` as an operation clients follow; the
+    running one if there is one (one at a time per course). Returns (operation, created)."""
+    from enrollments.tasks import course_recompute_progress_task
+
+    with transaction.atomic():
+        operation, created = operation_start(
+            kind=RECOMPUTE_OPERATION, subject=f"course:{course.pk}", started_by=started_by, message="Queued."
+        )
+        if created:
+            enqueue(course_recompute_progress_task, course_id=course.pk, operation_id=operation.pk)
+    return operation, created
+
+
+def course_recompute_operation(*, course_id: int, operation_id: int) -> int | None:
+    """The recompute as an operation: running, batches reported, completed; None if it was cancelled
+    (the batches done before stay: each is whole, and a rerun is harmless)."""
+    try:
+        operation_running(operation_id=operation_id, message="Recomputing.")
+        updated = course_recompute_progress(course_id=course_id, progress_to=operation_id)
+    except OperationCancelled:
+        return None
+    except Exception as exc:
+        operation_fail(operation_id=operation_id, message=f"The recompute failed: {type(exc).__name__}.")
+        raise
+    operation_complete(operation_id=operation_id, message=f"{updated} enrollments recomputed.")
     return updated
 
 
 def course_stats_recompute(*, course_id: int) -> CourseStats:
     """Recompute a course's analytics row from its enrollments in one aggregate query."""
-    statuses = Enrollment.Status
-    deciles = {
-        f"d{i}": Count(
-            "id", filter=Q(progress_percent__gte=i * 10, progress_percent__lt=(i + 1) * 10 if i < 9 else 101)
-        )
-        for i in range(10)
-    }
-    agg = Enrollment.objects.filter(course_id=course_id).aggregate(
-        enrolled=Count("id"),
-        active=Count("id", filter=Q(status=statuses.ACTIVE)),
-        completed=Count("id", filter=Q(status=statuses.COMPLETED)),
-        cancelled=Count("id", filter=Q(status=statuses.CANCELLED)),
-        average=Avg("progress_percent", filter=~Q(status=statuses.CANCELLED)),
-        **deciles,
-    )
-    live = agg["enrolled"] - agg["cancelled"]
-    stats, _ = CourseStats.objects.update_or_create(
-        course_id=course_id,
-        defaults={
-            "enrolled": agg["enrolled"],
-            "active": agg["active"],
-            "completed": agg["completed"],
-            "cancelled": agg["cancelled"],
-            "completion_rate": round(agg["completed"] * 100 / live, 2) if live else 0,
-            "average_progress": round(agg["average"] or 0, 2),
-            "progress_deciles": [agg[f"d{i}"] for i in range(10)],
-        },
-    )
+    figures = selectors.course_figures(course_id=course_id)
+    stats, _ = CourseStats.objects.update_or_create(course_id=course_id, defaults=figures.as_stats_fields())
     return stats
-
-
-def course_stats_get_or_compute(*, course_id: int) -> CourseStats:
-    """The course's analytics row; computed here on first view when none exists yet.
-
-    Synchronous on purpose: the computation is one aggregate query over the course's enrollments (an
-    indexed scan; fast at the sizes a single course has), so the first visitor sees figures at once
-    instead of an empty page waiting for the nightly run or a worker. Later refreshes stay in the
-    background (`course_stats_request_recompute`, the nightly task).
-    """
-    existing = CourseStats.objects.filter(course_id=course_id).first()
-    return existing if existing is not None else course_stats_recompute(course_id=course_id)
 
 
 def course_stats_request_recompute(*, course_ids: list[int]) -> None:

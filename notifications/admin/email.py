@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from lms.admin import JobInline
+from jobs.admin import JobInline
 from notifications.models import Notification
 from notifications.services.email import notification_resend
 

@@ -7,18 +7,19 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
-from lms.admin import JobInline
+from jobs.admin import JobInline
 from notifications import selectors
-from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventType
-from notifications.services import webhook_endpoints as endpoint_services
+from notifications.events import WEBHOOK_EVENT_CHOICES
+from notifications.http.ssrf import UnsafeURL, check_url
+from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notifications.services import webhooks as services
-from notifications.ssrf import UnsafeURL, check_url
+from notifications.services.webhooks import endpoints as endpoint_services
 
 
 class WebhookEndpointForm(forms.ModelForm):
     url = forms.URLField(max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
-        choices=WebhookEventType.choices,
+        choices=WEBHOOK_EVENT_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked means every event type.",

@@ -5,8 +5,9 @@ is_active) is not what it reads back (ids, failure state, the secret)."""
 
 from rest_framework import serializers
 
-from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventType
-from notifications.ssrf import UnsafeURL, check_url
+from notifications.events import WEBHOOK_EVENT_CHOICES
+from notifications.http.ssrf import UnsafeURL, check_url
+from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 ROTATE_INSTEAD_MESSAGE = (
     "The secret cannot be set. POST /api/webhooks/endpoints/{id}/rotate-secret/ makes a new one "
@@ -18,7 +19,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
     """An endpoint without its secret: for lists, and for readers who may not change it."""
 
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEventType.choices),
+        child=serializers.ChoiceField(choices=WEBHOOK_EVENT_CHOICES),
         read_only=True,
         help_text="Subscribed event types; empty means all.",
     )
@@ -60,7 +61,7 @@ class WebhookEndpointWriteSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=500)
     description = serializers.CharField(max_length=200, allow_blank=True, default="")
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEventType.choices),
+        child=serializers.ChoiceField(choices=WEBHOOK_EVENT_CHOICES),
         default=list,
         help_text="Subscribed event types; empty (the default) means all.",
     )

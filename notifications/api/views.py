@@ -13,9 +13,9 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lms.api import JSONParser
-from lms.errors import Conflict
-from lms.permissions import ModelPermissions, has_perms
+from core.api import JSONParser
+from core.errors import Conflict
+from core.permissions import ModelPermissions, has_perms
 from notifications import selectors
 from notifications.api.serializers import (
     WebhookDeliveryDetailSerializer,
@@ -27,8 +27,8 @@ from notifications.api.serializers import (
     WebhookSecretSerializer,
 )
 from notifications.models import WebhookDelivery
-from notifications.services import webhook_endpoints as endpoint_services
 from notifications.services import webhooks as services
+from notifications.services.webhooks import endpoints as endpoint_services
 
 NOT_FOUND = OpenApiResponse(description="No such endpoint or delivery.")
 INVALID = OpenApiResponse(description="Invalid input: field names with their messages.")

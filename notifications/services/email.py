@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from lms.tasks import enqueue
+from jobs.enqueue import enqueue
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ ABOUT_MODEL = {
     Kind.CERTIFICATE_ISSUED: "certificates.Certificate",
     Kind.CERTIFICATE_REVOKED: "certificates.Certificate",
     Kind.WEBHOOK_ENDPOINT_DISABLED: "notifications.WebhookEndpoint",
+    Kind.REPORT_READY: "reports.Report",
 }
 
 
@@ -114,6 +115,8 @@ def _messages_for(kind: str, object_id: int) -> list[Message]:
         return [Message(recipient=learner.email, about=certificate, user=learner, context=context)]
     if kind == Kind.CERTIFICATE_REVOKED:
         return _certificate_revoked_messages(object_id)
+    if kind == Kind.REPORT_READY:
+        return _report_ready_messages(object_id)
     if kind == Kind.WEBHOOK_ENDPOINT_DISABLED:
         from notifications.models import WebhookEndpoint
 
@@ -133,6 +136,18 @@ def _messages_for(kind: str, object_id: int) -> list[Message]:
             for u in staff
         ]
     raise ValueError(f"unknown email kind {kind!r}")
+
+
+def _report_ready_messages(report_id: int) -> list[Message]:
+    """To whoever asked for the report, if they still may download it: the permission-checked link."""
+    from reports.models import Report
+
+    report = Report.objects.select_related("requested_by", "course").filter(pk=report_id).first()
+    user = report.requested_by if report else None
+    if user is None or not report.file or not user.is_active or not user.has_perm("reports.view_report"):
+        return []
+    context = {"report": report, "download_url": _url(reverse("report_download", args=[report.pk]))}
+    return [Message(recipient=user.email, about=report, user=user, context=context)]
 
 
 def _certificate_revoked_messages(certificate_id: int) -> list[Message]:

@@ -27,17 +27,18 @@ def _send(task, kind: str, object_id: int, nonce: str) -> list[int]:
         raise task.retry(exc=exc, countdown=email.retry_countdown(task.request.retries)) from exc
 
 
-@shared_task(bind=True, name="notifications.send_email", **_LIMITS)
+@shared_task(bind=True, name="notifications.send_email", queue="email", **_LIMITS)
 def email_send_task(self, kind: str, object_id: int, nonce: str = "") -> list[int]:
     return _send(self, kind, object_id, nonce)
 
 
-@shared_task(bind=True, name="notifications.send_bulk_email", **_LIMITS)
+# Bulk mail (imports) has its own queue, so a password reset never waits behind 100k welcomes.
+@shared_task(bind=True, name="notifications.send_bulk_email", queue="email_bulk", **_LIMITS)
 def email_send_bulk_task(self, kind: str, object_id: int, nonce: str = "") -> list[int]:
     return _send(self, kind, object_id, nonce)
 
 
-@shared_task(bind=True, name="notifications.send_resend_email", **_LIMITS)
+@shared_task(bind=True, name="notifications.send_resend_email", queue="email", **_LIMITS)
 def email_resend_task(self, notification_id: int) -> str | None:
     try:
         notification = email.email_resend(notification_id=notification_id)

@@ -7,7 +7,8 @@ sweeper (`notifications.retry_due_webhooks`, every 5 s) queues what is due.
 
 from celery import shared_task
 
-from lms.tasks import RETRY_ON_DB_ERRORS
+from jobs.options import RETRY_ON_DB_ERRORS
+from jobs.schedules import periodic
 from notifications.services import webhooks as services
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
 
 @shared_task(
     name="notifications.fanout_webhook_event",
+    queue="webhooks",
     soft_time_limit=30,
     time_limit=60,
     **RETRY_ON_DB_ERRORS,
@@ -33,6 +35,7 @@ def webhook_event_fanout_task(event_type: str, object_id: int) -> str | None:
 # and retried on the service's schedule; only a database hiccup retries the task itself.
 @shared_task(
     name="notifications.deliver_webhook",
+    queue="webhooks",
     soft_time_limit=services.DELIVER_SOFT_TIME_LIMIT,
     time_limit=services.DELIVER_TIME_LIMIT,
     **RETRY_ON_DB_ERRORS,
@@ -44,6 +47,7 @@ def webhook_deliver_task(delivery_id: int) -> dict | None:
     return {"delivery_id": delivery.pk, "status": delivery.status, "attempts": delivery.attempts}
 
 
+@periodic("Retry due webhook deliveries", every_seconds=5)
 @shared_task(name="notifications.retry_due_webhooks", soft_time_limit=20, time_limit=30, ignore_result=True)
 def webhook_retry_due_task() -> int:
     """Periodic (every 5 s): queue the deliveries that are due."""

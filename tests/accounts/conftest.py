@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import caches
 
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 
 PASSWORD = "correct-horse-battery"
 

@@ -65,10 +65,10 @@ def form_post(request):
 
 # A URLconf with a view that crashes and a CSRF-protected plain view under /api/, and the project's handlers.
 urlpatterns = [path("api/test-crash/", crash), path("api/test-form/", form_post), *lms_urlpatterns]
-handler400 = "lms.views.bad_request"
-handler403 = "lms.views.permission_denied"
-handler404 = "lms.views.page_not_found"
-handler500 = "lms.views.server_error"
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
 
 
 @pytest.mark.urls("tests.accounts.test_api_errors")

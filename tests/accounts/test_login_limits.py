@@ -3,7 +3,7 @@
 import pytest
 
 from tests.accounts.conftest import PASSWORD
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 from tests.utils import error_detail
 
 pytestmark = pytest.mark.django_db

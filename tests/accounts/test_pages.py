@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)

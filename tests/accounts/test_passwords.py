@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from tests.accounts.conftest import PASSWORD
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 from tests.utils import field_errors
 
 pytestmark = pytest.mark.django_db

@@ -58,7 +58,7 @@ def test_password_reset_revokes_the_token(client, learner):
 
 
 def test_admin_password_change_revokes_the_token(client, learner):
-    from tests.lms.factories import UserFactory
+    from tests.jobs.factories import UserFactory
 
     api = token_for(learner)
     client.force_login(UserFactory(is_staff=True, is_superuser=True))

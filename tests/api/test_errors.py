@@ -6,7 +6,7 @@ from django.urls import path
 from rest_framework.views import APIView
 
 from lms.urls import urlpatterns as lms_urlpatterns
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_a_crash_inside_an_api_view_is_a_500_in_the_same_shape_and_is_still_logg
 def test_a_field_error_raised_without_a_code_still_has_one(db):
     from rest_framework.test import APIClient
 
-    from tests.lms.factories import UserFactory
+    from tests.jobs.factories import UserFactory
 
     client = APIClient()
     client.force_authenticate(UserFactory())

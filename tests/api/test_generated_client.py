@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from lms.staff_groups import staff_groups_sync
+from accounts.staff_groups import staff_groups_sync
 from tests.conftest import ROOT
 from tests.courses.factories import course_with_lessons
-from tests.lms.factories import UserFactory, grant
+from tests.jobs.factories import UserFactory, grant
 from tests.utils import wait_for
 
 pytestmark = pytest.mark.integration

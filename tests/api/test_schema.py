@@ -9,7 +9,7 @@ from django.test import Client
 
 from notifications.models import WebhookEndpoint
 from tests.courses.factories import CourseFactory
-from tests.lms.factories import UserFactory, staff_with
+from tests.jobs.factories import UserFactory, staff_with
 from tests.notifications.factories_webhooks import WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from tests.browser.axe import assert_accessible
 from tests.browser.test_learner_journey import SCREENSHOTS, chromium_page, sync_api
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 PASSWORD = "correct-horse-battery"
@@ -146,7 +146,7 @@ def test_a_revoked_certificate_shows_as_revoked_everywhere_and_error_pages_are_a
 def test_the_jobs_list_fits_1280_pixels(live_server, transactional_db):
     from django.contrib.auth import get_user_model
 
-    from lms.models import Job
+    from jobs.models import Job
 
     get_user_model().objects.create_superuser(email="root@example.com", password=PASSWORD)
     for n in range(5):
@@ -164,7 +164,7 @@ def test_the_jobs_list_fits_1280_pixels(live_server, transactional_db):
         try:
             page = browser.new_page(base_url=live_server.url, viewport={"width": 1280, "height": 800})
             log_in(page, "root@example.com")
-            page.goto("/admin/lms/job/")
+            page.goto("/admin/jobs/job/")
             sync_api.expect(page.locator("#result_list")).to_be_visible()
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=SCREENSHOTS / "jobs-list-1280.png", full_page=True)

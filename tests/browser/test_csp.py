@@ -6,7 +6,7 @@ import pytest
 
 from tests.browser.test_learner_journey import CHROMIUM_ARGS, chromium_page, sync_api  # noqa: F401 - skips
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-horse-battery"
@@ -61,7 +61,7 @@ def test_admin_loads_without_csp_violations(live_server):
         violations = watch_violations(page)
         log_in(page, staff.email, "/admin/login/")
         sync_api.expect(page.locator("#site-name")).to_be_visible()
-        for path in ["/admin/accounts/user/", f"/admin/accounts/user/{staff.pk}/change/", "/admin/lms/job/"]:
+        for path in ["/admin/accounts/user/", f"/admin/accounts/user/{staff.pk}/change/", "/admin/jobs/job/"]:
             page.goto(path)
             sync_api.expect(page.locator("#content")).to_be_visible()
         assert violations == []

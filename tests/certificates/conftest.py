@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 
 
 def pdf_text(content: bytes) -> str:

@@ -3,7 +3,7 @@
 import pytest
 
 from certificates import services
-from tests.lms.factories import UserFactory, staff_with
+from tests.jobs.factories import UserFactory, staff_with
 
 pytestmark = pytest.mark.django_db
 

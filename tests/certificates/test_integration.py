@@ -5,11 +5,11 @@ from django_celery_results.models import TaskResult
 
 from certificates.models import Certificate
 from certificates.tasks import certificate_issue_task
-from lms.tasks import enqueue
+from jobs.enqueue import enqueue
 from tests.certificates.conftest import pdf_text, stored_pdfs
 from tests.courses.factories import course_with_lessons
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 from tests.utils import wait_for
 
 pytestmark = pytest.mark.integration

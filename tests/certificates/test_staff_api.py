@@ -4,8 +4,8 @@ import pytest
 
 from certificates import services
 from certificates.models import Certificate
-from lms.models import Job
-from tests.lms.factories import UserFactory, staff_with
+from jobs.models import Job
+from tests.jobs.factories import UserFactory, staff_with
 from tests.utils import field_errors
 
 pytestmark = pytest.mark.django_db

@@ -7,13 +7,13 @@ from django.core import mail
 from certificates import services
 from certificates.models import Certificate
 from enrollments import services as enrollment_services
-from lms.models import Job
+from jobs.models import Job
 from notifications.models import Notification
 from notifications.services.email import email_send
 from tests.certificates.conftest import pdf_text, stored_pdfs
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 from tests.utils import error_detail
 
 pytestmark = pytest.mark.django_db

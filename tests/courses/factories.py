@@ -38,7 +38,7 @@ def course_with_lessons(n: int, **course_fields) -> tuple[Course, list[Lesson]]:
     """
     from django.utils import timezone
 
-    from lms.models import Job
+    from jobs.models import Job
 
     course = CourseFactory(progress_recompute_requested_at=timezone.now(), **course_fields)
     lessons = [LessonFactory(course=course, position=i) for i in range(n)]

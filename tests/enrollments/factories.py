@@ -4,7 +4,7 @@ import factory
 
 from enrollments.models import Enrollment, LessonCompletion
 from tests.courses.factories import CourseFactory, LessonFactory
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 
 
 class EnrollmentFactory(factory.django.DjangoModelFactory):
@@ -24,4 +24,3 @@ class LessonCompletionFactory(factory.django.DjangoModelFactory):
 
 
 # What staff need to upload, follow and cancel bulk imports (docs/security.md, "Staff permissions").
-IMPORT_PERMS = ["enrollments.view_importjob", "enrollments.add_importjob", "enrollments.control_importjob"]

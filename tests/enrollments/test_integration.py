@@ -121,7 +121,7 @@ def test_publishing_a_lesson_recomputes_the_course_in_the_background(worker):
 
 def test_nightly_analytics_task_fills_course_stats(worker):
     from enrollments.tasks import all_course_stats_recompute_task
-    from lms.tasks import enqueue
+    from jobs.enqueue import enqueue
 
     course = CourseFactory()
     EnrollmentFactory.create_batch(2, course=course)

@@ -16,7 +16,7 @@ from enrollments import services
 from enrollments.models import LessonCompletion
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory, staff_with
+from tests.jobs.factories import UserFactory, staff_with
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from enrollments import services
 from enrollments.models import Enrollment, LessonCompletion
-from enrollments.signals import enrollment_completed, enrollment_reopened
+from enrollments.signals import enrollment_completed
 from tests.conftest import is_postgres
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory, LessonCompletionFactory
@@ -24,14 +24,9 @@ def announced():
     def on_completed(sender, enrollment_id, **kwargs):
         sent.append(("completed", enrollment_id))
 
-    def on_reopened(sender, enrollment_id, **kwargs):
-        sent.append(("reopened", enrollment_id))
-
     enrollment_completed.connect(on_completed, dispatch_uid="test-completed")
-    enrollment_reopened.connect(on_reopened, dispatch_uid="test-reopened")
     yield sent
     enrollment_completed.disconnect(dispatch_uid="test-completed")
-    enrollment_reopened.disconnect(dispatch_uid="test-reopened")
 
 
 def _course_with_lessons(n: int, **course):
@@ -90,7 +85,7 @@ def test_publishing_a_new_lesson_reopens_a_completed_enrollment(announced):
     enrollment.refresh_from_db()
     assert (reopened.progress_percent, reopened.status) == (66, "active")
     assert (enrollment.progress_percent, enrollment.status, enrollment.completed_at) == (66, "active", None)
-    assert announced == [("completed", enrollment.pk), ("reopened", enrollment.pk)]
+    assert announced == [("completed", enrollment.pk)]  # re-opening announces nothing
 
 
 def test_a_course_without_published_lessons_is_zero_not_an_error():

@@ -10,7 +10,7 @@ from enrollments import services
 from enrollments.models import Enrollment, LessonCompletion
 from tests.courses.factories import CourseFactory, LessonFactory
 from tests.enrollments.factories import EnrollmentFactory, LessonCompletionFactory
-from tests.lms.factories import staff_with
+from tests.jobs.factories import staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +119,7 @@ def test_analytics_page_is_for_staff_only(client):
 
 
 def test_staff_recompute_button_queues_the_course_analytics(client, django_capture_on_commit_callbacks):
-    from lms.models import Job
+    from jobs.models import Job
 
     course = CourseFactory()
     staff = staff_with("enrollments.recompute_coursestats", email="boss@example.com")

@@ -9,8 +9,8 @@ from django_celery_results.models import TaskResult
 from certificates.models import Certificate
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment
-from lms.models import Job
-from lms.services import outbox_relay
+from jobs.models import Job
+from jobs.services import outbox_relay
 from notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from notifications.services.webhooks import webhook_due_claim
 from tests.conftest import purge_queues

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.db import close_old_connections, connection, transaction
 
+from devrun.embedded import redis_server_command, wait_for_redis
 from lms.celery import app
-from lms.embedded import redis_server_command, wait_for_redis
 from tests.conftest import ROOT, WorkerProcess, is_postgres
 
 VISIBILITY_TIMEOUT = "5"
@@ -52,7 +52,7 @@ def _reset_broker_connections() -> None:
 @pytest.fixture
 def broker(settings, celery_worker_process):
     """Point this test process and its workers at a broker the test may stop and start."""
-    from lms.embedded import free_port
+    from devrun.embedded import free_port
 
     celery_worker_process.stop()  # the session worker listens elsewhere; free the CPU for these
     workdir = ROOT / "var" / f"fault-broker-{free_port()}"

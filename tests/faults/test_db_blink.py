@@ -15,9 +15,10 @@ from django_celery_results.models import TaskResult
 
 from certificates.models import Certificate
 from certificates.tasks import certificate_issue_task
-from lms.models import Job
-from lms.schedules import sync_periodic_tasks
-from lms.tasks import enqueue, ping_task
+from jobs.enqueue import enqueue
+from jobs.models import Job
+from jobs.schedules import sync_periodic_tasks
+from jobs.tasks import ping_task
 from notifications.models import Notification
 from tests.conftest import ROOT, WorkerProcess, _database_url_for_tests, purge_queues, queue_length
 from tests.enrollments.factories import EnrollmentFactory

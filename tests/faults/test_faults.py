@@ -21,10 +21,11 @@ from certificates.services import certificate_get_or_create_pending
 from certificates.tasks import certificate_issue_task
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment
+from jobs.enqueue import enqueue
+from jobs.models import Job
+from jobs.services import outbox_relay
+from jobs.tasks import ping_task
 from lms.celery import app
-from lms.models import Job
-from lms.services import outbox_relay
-from lms.tasks import enqueue, ping_task
 from notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from tests.certificates.conftest import stored_pdfs
 from tests.certificates.factories import CertificateFactory
@@ -146,7 +147,7 @@ def test_process_dying_between_commit_and_publish_is_covered_by_the_relay(fault_
     def die_after_commit(job):
         raise SystemError("web process killed after commit (simulated)")
 
-    monkeypatch.setattr("lms.tasks.publish", die_after_commit)
+    monkeypatch.setattr("jobs.enqueue.publish", die_after_commit)
     assert api_client.post(f"/api/lessons/{lessons[0].pk}/complete/").status_code == 202
     monkeypatch.undo()
     job = _job_for("enrollments.sync_progress", enrollment_id=enrollment.pk)
@@ -282,7 +283,7 @@ def test_redis_down_throttles_and_rate_limits_fail_open_and_health_names_the_bro
     assert any("throttle_user" in key for key in keys) and any("lms-ratelimit" in key for key in keys), keys
 
     broker.stop()
-    caplog.set_level(logging.WARNING, logger="lms.cache")
+    caplog.set_level(logging.WARNING, logger="core.cache")
 
     for lesson in lessons[1:]:
         assert api_client.post(f"/api/lessons/{lesson.pk}/complete/").status_code == 202
@@ -296,5 +297,5 @@ def test_redis_down_throttles_and_rate_limits_fail_open_and_health_names_the_bro
     jobs = Job.objects.filter(task_name="enrollments.sync_progress", kwargs__enrollment_id=enrollment.pk)
     assert jobs.filter(publish_state="pending").exclude(last_publish_error="").count() == 2
     # One warning for the outage, not one per request.
-    warnings = [r.getMessage() for r in caplog.records if r.name == "lms.cache"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "core.cache"]
     assert len(warnings) == 1 and "fail open" in warnings[0], warnings

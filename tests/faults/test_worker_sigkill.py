@@ -1,6 +1,6 @@
 """Nothing lost when a whole worker (main process and pool) is SIGKILLed: a message the Redis transport had
 taken from its queue but not yet recorded as unacknowledged is gone from the broker, and only the
-reconciliation sweep (lms.services.jobs_reconcile_lost, run here from the test as beat runs it every
+reconciliation sweep (jobs.services.jobs_reconcile_lost, run here from the test as beat runs it every
 minute) publishes it again."""
 
 import functools
@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from lms.models import Job
-from lms.services import jobs_reconcile_lost
+from jobs.models import Job
+from jobs.services import jobs_reconcile_lost
 from tests.conftest import broker_client
 from tests.faults.burst import Burst
 from tests.notifications.webhook_receiver import receiver_fixture  # noqa: F401 - fixture

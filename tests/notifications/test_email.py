@@ -10,7 +10,7 @@ from notifications.models import Notification
 from notifications.services.email import TransientEmailError, email_send, notification_resend
 from tests.certificates.conftest import completed_enrollment  # noqa: F401 - fixture
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
@@ -127,11 +127,10 @@ def test_unknown_objects_send_nothing():
 
 
 def test_bulk_and_urgent_mail_use_different_queues():
-    from lms.celery import app
+    from jobs.enqueue import queue_for
 
-    router = app.amqp.router
-    assert router.route({}, "notifications.send_email")["queue"].name == "email"
-    assert router.route({}, "notifications.send_bulk_email")["queue"].name == "email_bulk"
+    assert queue_for("notifications.send_email") == "email"
+    assert queue_for("notifications.send_bulk_email") == "email_bulk"
 
 
 TRICKY = 'Tom & "Jerry" <x>'
@@ -157,7 +156,7 @@ def test_subject_and_text_body_carry_names_as_typed_and_the_html_body_escapes_th
 
 
 def test_endpoint_disabled_email_reads_as_sentences_without_a_double_period():
-    from tests.lms.factories import staff_with
+    from tests.jobs.factories import staff_with
     from tests.notifications.factories_webhooks import WebhookEndpointFactory
 
     staff_with("notifications.change_webhookendpoint", email="ops@example.com")

@@ -2,10 +2,10 @@
 
 import pytest
 
-from lms.tasks import enqueue
+from jobs.enqueue import enqueue
 from notifications.models import Notification
 from notifications.tasks.email import email_send_task
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 from tests.utils import wait_for
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from notifications.ssrf import UnsafeURL, check_url
+from notifications.http.ssrf import UnsafeURL, check_url
 
 REAL_GETADDRINFO = socket.getaddrinfo
 

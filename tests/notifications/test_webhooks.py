@@ -14,8 +14,8 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from notifications.services import webhook_endpoints as endpoint_services
 from notifications.services import webhooks as services
+from notifications.services.webhooks import endpoints as endpoint_services
 from tests.certificates.factories import CertificateFactory
 from tests.conftest import is_postgres
 from tests.enrollments.factories import EnrollmentFactory
@@ -58,7 +58,8 @@ def email_requests(monkeypatch):
 def frozen_clock(monkeypatch):
     """Stop the webhook services' clock at the current time, so the times they compute are exact."""
     frozen = timezone.now()
-    monkeypatch.setattr(services, "timezone", SimpleNamespace(now=lambda: frozen))
+    for module in ("delivery", "events", "retries"):
+        monkeypatch.setattr(f"notifications.services.webhooks.{module}.timezone", SimpleNamespace(now=lambda: frozen))
     return frozen
 
 
@@ -199,7 +200,7 @@ def test_non_2xx_is_a_failure_with_a_capped_excerpt_and_a_retry_in_5_seconds(rec
     settings.WEBHOOK_RESPONSE_CAP_BYTES = 100
     receiver.reply(Reply(status=500, body=b"x" * 10_000))
     delivery = delivery_to(receiver)
-    monkeypatch.setattr("notifications.services.webhooks.random.uniform", lambda low, high: 1.0)  # no jitter
+    monkeypatch.setattr("notifications.services.webhooks.retries.random.uniform", lambda low, high: 1.0)  # no jitter
     frozen = frozen_clock(monkeypatch)
 
     delivered = services.webhook_deliver(delivery_id=delivery.pk)
@@ -235,7 +236,7 @@ def test_a_hanging_receiver_hits_the_read_timeout_and_the_delivery_is_retried(re
 
 
 def test_the_retry_schedule_runs_5s_5min_30min_2h_5h_10h_24h_then_gives_up(monkeypatch):
-    monkeypatch.setattr("notifications.services.webhooks.random.uniform", lambda low, high: 1.0)
+    monkeypatch.setattr("notifications.services.webhooks.retries.random.uniform", lambda low, high: 1.0)
     waits = [services.retry_delay_seconds(n) for n in range(1, 9)]
     assert waits == [5, 300, 1800, 7200, 18000, 36000, 86400, None]
 
@@ -357,7 +358,7 @@ def test_the_sweeper_claims_due_retries_and_lost_pending_deliveries_only(django_
 def test_a_sweeper_skips_deliveries_another_sweeper_has_locked(monkeypatch):
     if not is_postgres():
         pytest.skip("SKIP LOCKED needs PostgreSQL; SQLite serializes sweepers with its write lock")
-    monkeypatch.setattr(services, "_deliver_later", lambda ids: None)
+    monkeypatch.setattr("notifications.services.webhooks.delivery.deliver_later", lambda ids: None)
     past = timezone.now() - timedelta(seconds=1)
     locked = WebhookDeliveryFactory(status="retrying", next_attempt_at=past)
     free = WebhookDeliveryFactory(status="retrying", next_attempt_at=past)

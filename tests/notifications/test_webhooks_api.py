@@ -7,7 +7,7 @@ from django.test import Client
 
 from notifications.admin.webhooks import WebhookEndpointForm
 from notifications.models import WebhookDelivery, WebhookEndpoint
-from tests.lms.factories import UserFactory, staff_with
+from tests.jobs.factories import UserFactory, staff_with
 from tests.notifications.factories_webhooks import (
     WebhookAttemptFactory,
     WebhookDeliveryFactory,

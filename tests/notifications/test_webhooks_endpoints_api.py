@@ -6,7 +6,7 @@ from standardwebhooks.webhooks import Webhook
 
 from notifications.models import WebhookDelivery, WebhookEndpoint
 from notifications.services import webhooks as services
-from tests.lms.factories import staff_with
+from tests.jobs.factories import staff_with
 from tests.notifications.factories_webhooks import (
     WebhookAttemptFactory,
     WebhookDeliveryFactory,
@@ -217,7 +217,7 @@ def test_a_test_event_is_queued_and_reaches_the_receiver_signed(
     assert response.status_code == 202, response.content
     body = response.json()
     assert (body["event_type"], body["status"], body["endpoint"]) == ("webhook.test", "pending", endpoint.pk)
-    assert len(queued) == 1  # the delivery task, published after commit through lms.tasks.enqueue
+    assert len(queued) == 1  # the delivery task, published after commit through jobs.enqueue.enqueue
     services.webhook_deliver(delivery_id=body["id"])  # what the queued task runs
     [request] = receiver.requests
     payload = Webhook(endpoint.secret).verify(request.body, request.headers)

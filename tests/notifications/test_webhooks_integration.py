@@ -7,12 +7,12 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 from standardwebhooks.webhooks import Webhook
 
-from lms.tasks import enqueue
+from jobs.enqueue import enqueue
 from notifications.models import Notification, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from notifications.services.webhook_endpoints import webhook_endpoint_create
+from notifications.services.webhooks.endpoints import webhook_endpoint_create
 from notifications.tasks import webhook_deliver_task, webhook_event_fanout_task, webhook_retry_due_task
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import staff_with
+from tests.jobs.factories import staff_with
 from tests.notifications.webhook_receiver import Reply, receiver_fixture  # noqa: F401 - the `receiver` fixture
 from tests.utils import wait_for
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from notifications.models import WebhookEndpoint
-from notifications.services import webhook_endpoints as endpoint_services
 from notifications.services import webhooks as services
-from tests.lms.factories import UserFactory, staff_with
+from notifications.services.webhooks import endpoints as endpoint_services
+from tests.jobs.factories import UserFactory, staff_with
 from tests.notifications.factories_webhooks import WebhookDeliveryFactory, WebhookEndpointFactory
 from tests.notifications.webhook_receiver import receiver_fixture  # noqa: F401 - the `receiver` fixture
 

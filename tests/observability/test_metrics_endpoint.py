@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 
 from enrollments.tasks import progress_sync_task
-from lms.tasks import enqueue
+from jobs.enqueue import enqueue
 
 
 def sample(body: str, name: str, /, **labels) -> float | None:
@@ -80,7 +80,7 @@ def test_a_scrape_reports_each_process_heartbeat_age(client, settings):
 
     from django.utils import timezone
 
-    from lms.models import Heartbeat
+    from jobs.models import Heartbeat
 
     settings.METRICS_TOKEN = "t"
     seen = timezone.now() - timedelta(seconds=90)

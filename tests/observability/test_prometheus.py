@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from enrollments.models import Enrollment
-from lms.models import Job
+from jobs.models import Job
 from tests.courses.factories import course_with_lessons
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 from tests.observability.conftest import free_port, needs_prometheus
 from tests.utils import wait_for
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from lms.run import _service_environment
+from devrun.run import _service_environment
 
 
 def test_web_and_worker_get_their_own_metrics_directories_and_the_worker_a_port(monkeypatch):

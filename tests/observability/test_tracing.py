@@ -17,7 +17,7 @@ from notifications.models import WebhookDelivery
 from tests.conftest import _database_url_for_tests
 from tests.courses.factories import course_with_lessons
 from tests.enrollments.factories import EnrollmentFactory
-from tests.lms.factories import UserFactory
+from tests.jobs.factories import UserFactory
 from tests.notifications.factories_webhooks import WebhookEndpointFactory
 from tests.notifications.webhook_receiver import receiver_fixture  # noqa: F401 - the `receiver` fixture
 from tests.observability.conftest import free_port
@@ -125,8 +125,8 @@ def test_a_job_the_relay_republishes_runs_in_the_trace_stored_with_it(own_worker
 
     from django.utils import timezone
 
+    from jobs.models import Job
     from lms.celery import app
-    from lms.models import Job
 
     spans_file, env = traced_env
     own_worker(env)
@@ -144,8 +144,8 @@ def test_a_job_the_relay_republishes_runs_in_the_trace_stored_with_it(own_worker
 
 @pytest.mark.django_db
 def test_a_job_retried_from_the_admin_keeps_the_trace_of_the_job_it_retries():
-    from lms.models import Job
-    from lms.services import job_retry
+    from jobs.models import Job
+    from jobs.services import job_retry
 
     failed = Job.objects.create(task_name="lms.ping", kwargs={"note": "x"}, queue="default", trace_context=STORED)
     assert job_retry(job=failed, by="admin").trace_context == STORED
@@ -155,12 +155,13 @@ def test_a_job_retried_from_the_admin_keeps_the_trace_of_the_job_it_retries():
 def test_with_tracing_off_no_context_is_stored_and_no_instrumentation_is_loaded():
     # (redis-py itself imports the OpenTelemetry API when installed; the instrumentations stay unloaded.)
     from enrollments.tasks import progress_sync_task
-    from lms.tasks import enqueue
+    from jobs.enqueue import enqueue
 
     assert enqueue(progress_sync_task, enrollment_id=1).trace_context is None
     code = (
         "import django, os, sys; os.environ['DJANGO_SETTINGS_MODULE']='tests.settings'; django.setup(); "
-        "import lms.tasks, lms.celery; print(any(m.startswith('opentelemetry.instrumentation') for m in sys.modules))"
+        "import jobs.enqueue, jobs.tasks, lms.celery; "
+        "print(any(m.startswith('opentelemetry.instrumentation') for m in sys.modules))"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)

@@ -3,7 +3,8 @@
 import pytest
 import requests
 
-from lms.tasks import enqueue, ping_task
+from jobs.enqueue import enqueue
+from jobs.tasks import ping_task
 from tests.observability.conftest import free_port
 from tests.observability.test_metrics_endpoint import sample
 from tests.utils import wait_for

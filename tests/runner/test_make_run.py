@@ -1,6 +1,6 @@
 """Acceptance of `make run` (issue 16): every first run works, and every stop leaves nothing behind.
 
-Each round starts `python -m lms.run` (what `make run` runs) with the venv, on its own free ports and its
+Each round starts `python -m devrun.run` (what `make run` runs) with the venv, on its own free ports and its
 own fresh var directory, on the embedded defaults (SQLite, embedded Redis). A full round waits for every
 service to report it is up and for "LMS is running", sees a periodic task run, has the worker sync a lesson
 completion made through the API, checks that links in emails point at the port served and that the API's
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from lms.embedded import free_port
-from lms.management.commands.seed_demo import LEARNERS
+from devrun.embedded import free_port
+from devrun.management.commands.seed_demo import LEARNERS
 
 pytestmark = pytest.mark.runner
 
@@ -42,7 +42,7 @@ SERVICES = ("web", "worker", "beat", "relay", "flower")
 
 
 class Run:
-    """One `python -m lms.run` in its own session, its output in a file, its processes found by a tag."""
+    """One `python -m devrun.run` in its own session, its output in a file, its processes found by a tag."""
 
     def __init__(self, tmp_path: Path, **extra_env: str):
         self.port, self.flower_port = free_port(), free_port()
@@ -59,7 +59,7 @@ class Run:
         env.update(extra_env)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "lms.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "devrun.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
         self.web = f"http://127.0.0.1:{self.port}"
@@ -73,7 +73,7 @@ class Run:
             match = re.compile(pattern, re.MULTILINE).search(self.log(), after)
             if match:
                 return match
-            assert self.process.poll() is None, f"lms.run exited (code {self.process.returncode}):\n{self.tail()}"
+            assert self.process.poll() is None, f"devrun.run exited (code {self.process.returncode}):\n{self.tail()}"
             assert time.monotonic() < deadline, f"no {pattern!r} within {timeout:g}s:\n{self.tail()}"
             time.sleep(0.2)
 
@@ -82,7 +82,7 @@ class Run:
 
     def processes(self) -> dict[int, str]:
         """Every live process of this run: those carrying its tag, and the embedded redis-server (which
-        overwrites its environment with its title), by the pid lms.run printed."""
+        overwrites its environment with its title), by the pid devrun.run printed."""
         found = {}
         for proc in Path("/proc").glob("[0-9]*"):
             try:
@@ -100,7 +100,7 @@ class Run:
         try:
             self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"lms.run still running {STOP_TIMEOUT}s after {signum!r}:\n{self.tail()}")
+            pytest.fail(f"devrun.run still running {STOP_TIMEOUT}s after {signum!r}:\n{self.tail()}")
         deadline = time.monotonic() + 10
         while (left := self.processes()) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -233,7 +233,7 @@ def _wait_for_exit(run: Run) -> int:
     try:
         return run.process.wait(timeout=STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"lms.run did not stop by itself:\n{run.tail()}")
+        pytest.fail(f"devrun.run did not stop by itself:\n{run.tail()}")
 
 
 def _nothing_left(run: Run) -> None:

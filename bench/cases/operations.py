@@ -1,0 +1,85 @@
+"""P10: 16 staff clients polling `GET /api/operations/{id}/` back to back (gunicorn -w 4) while a course
+progress report runs on a `reports` worker: what a page's progress bar and an integrator's poll loop cost
+while the database is busy writing the report."""
+
+import asyncio
+import time
+
+import httpx
+from django.contrib.auth.models import Permission
+
+from bench import data
+from bench.procs import Gunicorn, Worker
+from bench.report import Row
+from bench.sizes import Sizes
+from bench.stats import summarize
+from courses.models import Course
+from jobs.models import Operation
+from reports.models import Report
+from reports.services import report_request
+
+CLIENTS = 16
+DEADLINE = 600.0  # seconds; a report still running then is a failure, not a measurement
+
+
+async def _poll(base_url: str, path: str, tokens: list[str]) -> tuple[list[float], list[float], set[int]]:
+    """Every client polls until the operation is finished; returns (latencies while it was running,
+    latencies after, statuses)."""
+    running, after, statuses = [], [], set()
+    limits = httpx.Limits(max_connections=CLIENTS + 2, max_keepalive_connections=CLIENTS + 2)
+    deadline = time.perf_counter() + DEADLINE
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0) as client:
+
+        async def one_client(token: str) -> None:
+            headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                response = await client.get(path, headers=headers)
+                elapsed = time.perf_counter() - t0
+                statuses.add(response.status_code)
+                if response.status_code != 200 or response.json()["state"] not in Operation.ACTIVE:
+                    after.append(elapsed)
+                    return
+                running.append(elapsed)
+
+        await asyncio.gather(*(one_client(token) for token in tokens))
+    return running, after, statuses
+
+
+def _staff() -> list:
+    users = data.learners("p10-staff", CLIENTS, tokens=True)
+    view = Permission.objects.get(content_type__app_label="reports", codename="view_report")
+    for user in users:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        user.user_permissions.add(view)
+    return users
+
+
+def p10_polling(sizes: Sizes, web: Gunicorn, worker: Worker) -> Row:
+    worker.check_alive()
+    course = Course.objects.filter(slug="p9").first()  # P9's course when it ran; else one of the same size
+    if course is None:
+        course, _ = data.large_course("p10", enrollments=sizes.p9_enrollments, lessons=50)
+    staff = _staff()
+    tokens = [data.token_of(user) for user in staff]
+    report, _ = report_request(kind="course_progress", course=course, requested_by=staff[0])
+    path = f"/api/operations/{report.operation_id}/"
+    t0 = time.perf_counter()
+    running, after, statuses = asyncio.run(_poll(web.base_url, path, tokens))
+    wall = time.perf_counter() - t0
+    operation = Operation.objects.get(pk=report.operation_id)
+    if statuses != {200} or operation.state != "completed" or len(running) < CLIENTS:
+        raise RuntimeError(f"P10: statuses {statuses}, report {operation.state}, {len(running)} polls while running")
+    Report.objects.get(pk=report.pk).file.delete(save=False)
+    polls = summarize(running)
+    return Row(
+        id="P10",
+        what=f"GET /api/operations/{{id}}/ at {CLIENTS} clients while a report of {course.enrollments.count():,} "
+        "enrollments runs (gunicorn -w 4, reports worker -c 1)",
+        measured=f"p99 {polls.p99 * 1000:.1f} ms",
+        target="p99 < 50 ms",
+        met=polls.p99 < 0.050,
+        absolute=f"{polls.ms()} over {wall:.1f} s ({len(running) / wall:,.0f} polls/s) while the report ran",
+        raw={"polls": polls.as_dict(), "wall": wall, "after": len(after)},
+    )
