@@ -152,87 +152,95 @@ def _row_of(record: Record, cell, course_cache: dict, send_welcome_default: bool
     return _Row(record.row_number, record.fields, email, full_name, course, send_welcome)
 
 
-def chunk_apply(job: ImportJob, records: list[Record], course_cache: dict) -> ChunkResult:
-    """Apply one chunk's rows; called inside the chunk's transaction with `job` locked."""
-    result = ChunkResult()
-    columns = {name: i for i, name in enumerate(job.header)}
-
-    def cell(fields: list[str], name: str) -> str:
-        index = columns.get(name)
-        return fields[index].strip() if index is not None and index < len(fields) else ""
-
-    def error(record: Record, reason: str) -> None:
-        values = [storable(value) for value in record.fields]
-        result.errors.append(
-            ImportRowError(import_job=job, row_number=record.row_number, values=values, reason=reason[:300])
-        )
-
-    _courses_for({cell(r.fields, "course") for r in records} - {""}, course_cache)
-    rows: list[_Row] = []
-    first_of: dict[tuple[str, int], int] = {}
-    for record in records:
-        row = _row_of(record, cell, course_cache, job.send_welcome)
-        if isinstance(row, str):
-            error(record, row)
-            continue
-        email, course = row.email, row.course
-        earlier = first_of.setdefault((email, course.pk), record.row_number)
-        if earlier != record.row_number:
-            error(record, f"duplicate row: same email and course as row {earlier}")
-            continue
-        rows.append(row)
-    if not rows:
-        return result
-
-    users, new_user_ids = _users_for(rows)
-    result.users_created = len(new_user_ids)
-
-    unmatched = [row for row in rows if row.email not in users]
-    for row in unmatched:  # an address the database folds differently from Python: never loop on it
-        error(Record(row.row_number, row.values), f"could not create a user for {row.email[:100]}")
-    rows = [row for row in rows if row.email in users]
-
-    # Enrollments: which exist, create the rest; then every pair's id.
-    pairs = {(users[row.email], row.course.pk) for row in rows}
-
+def _ensure_enrollments(
+    pairs: set[tuple[int, int]], new_user_ids: set[int]
+) -> tuple[dict[tuple[int, int], int], set[tuple[int, int]]]:
+    """Every (learner, course) pair's enrollment id, creating the missing ones; and which were created."""
     # Learners created just now have no enrollments yet (not visible to anyone else before commit).
     enrollment_ids = _enrollments_of({p for p in pairs if p[0] not in new_user_ids})
     to_create = pairs - enrollment_ids.keys()
-    created_pairs: set[tuple[int, int]] = set()
-    if to_create:
-        Enrollment.objects.bulk_create(
-            [Enrollment(learner_id=lid, course_id=cid) for lid, cid in to_create],
-            ignore_conflicts=True,  # enrolled by hand since the select: counted as already enrolled below
-            batch_size=1000,
-        )
-        fresh = _enrollments_of(to_create)
-        created_pairs = set(fresh)
-        enrollment_ids.update(fresh)
-    # Imports never cancel or re-activate enrollments: an imported row for a cancelled one stays as it is.
-
-    # Rows of this import applied earlier (an earlier chunk) make the same pair here a duplicate.
-    earlier = dict(
-        ImportedEnrollment.objects.filter(import_job=job, enrollment_id__in=enrollment_ids.values()).values_list(
-            "enrollment_id", "row_number"
-        )
+    if not to_create:
+        return enrollment_ids, set()
+    Enrollment.objects.bulk_create(
+        [Enrollment(learner_id=lid, course_id=cid) for lid, cid in to_create],
+        ignore_conflicts=True,  # enrolled by hand since the select: counted as already enrolled below
+        batch_size=1000,
     )
-    welcomed: set[int] = set()
-    for row in rows:
-        pair = (users[row.email], row.course.pk)
-        enrollment_id = enrollment_ids[pair]
-        if enrollment_id in earlier:
-            error(
-                Record(row.row_number, row.values),
-                f"duplicate row: same email and course as row {earlier[enrollment_id]}",
+    fresh = _enrollments_of(to_create)
+    enrollment_ids.update(fresh)
+    # Imports never cancel or re-activate enrollments: an imported row for a cancelled one stays as it is.
+    return enrollment_ids, set(fresh)
+
+
+class _Chunk:
+    """One chunk's result as it is built: its error rows and applied rows, with the counts."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.result = ChunkResult()
+        self.columns = {name: i for i, name in enumerate(job.header)}
+
+    def cell(self, fields: list[str], name: str) -> str:
+        index = self.columns.get(name)
+        return fields[index].strip() if index is not None and index < len(fields) else ""
+
+    def error(self, row_number: int, values: list[str], reason: str) -> None:
+        self.result.errors.append(
+            ImportRowError(
+                import_job=self.job,
+                row_number=row_number,
+                values=[storable(value) for value in values],
+                reason=reason[:300],
             )
-            continue
-        created = pair in created_pairs
-        user_created = pair[0] in new_user_ids and pair[0] not in welcomed
-        if user_created:
+        )
+
+    def valid_rows(self, records: list[Record], course_cache: dict) -> list[_Row]:
+        """The rows that can be applied; the others (invalid, or repeated in this chunk) as errors."""
+        _courses_for({self.cell(r.fields, "course") for r in records} - {""}, course_cache)
+        rows: list[_Row] = []
+        first_of: dict[tuple[str, int], int] = {}
+        for record in records:
+            row = _row_of(record, self.cell, course_cache, self.job.send_welcome)
+            if isinstance(row, str):
+                self.error(record.row_number, record.fields, row)
+                continue
+            earlier = first_of.setdefault((row.email, row.course.pk), record.row_number)
+            if earlier != record.row_number:
+                self.error(record.row_number, record.fields, f"duplicate row: same email and course as row {earlier}")
+                continue
+            rows.append(row)
+        return rows
+
+    def with_users(self, rows: list[_Row], users: dict[str, int]) -> list[_Row]:
+        for row in rows:
+            if row.email not in users:  # an address the database folds differently from Python: never loop on it
+                self.error(row.row_number, row.values, f"could not create a user for {row.email[:100]}")
+        return [row for row in rows if row.email in users]
+
+    def record(self, rows: list[_Row], users: dict[str, int], new_user_ids: set[int], enrollments) -> None:
+        """The applied rows; a pair applied by an earlier chunk of this import makes the row a duplicate."""
+        enrollment_ids, created_pairs = enrollments
+        earlier = dict(
+            ImportedEnrollment.objects.filter(
+                import_job=self.job, enrollment_id__in=enrollment_ids.values()
+            ).values_list("enrollment_id", "row_number")
+        )
+        welcomed: set[int] = set()
+        for row in rows:
+            pair = (users[row.email], row.course.pk)
+            enrollment_id = enrollment_ids[pair]
+            if enrollment_id in earlier:
+                reason = f"duplicate row: same email and course as row {earlier[enrollment_id]}"
+                self.error(row.row_number, row.values, reason)
+                continue
+            user_created = pair[0] in new_user_ids and pair[0] not in welcomed
             welcomed.add(pair[0])
-        result.applied.append(
+            self._applied(row, enrollment_id, created=pair in created_pairs, user_created=user_created)
+
+    def _applied(self, row: _Row, enrollment_id: int, *, created: bool, user_created: bool) -> None:
+        self.result.applied.append(
             ImportedEnrollment(
-                import_job=job,
+                import_job=self.job,
                 row_number=row.row_number,
                 enrollment_id=enrollment_id,
                 enrollment_created=created,
@@ -241,7 +249,20 @@ def chunk_apply(job: ImportJob, records: list[Record], course_cache: dict) -> Ch
             )
         )
         if created:
-            result.enrollments_created += 1
+            self.result.enrollments_created += 1
         else:
-            result.already_enrolled += 1
-    return result
+            self.result.already_enrolled += 1
+
+
+def chunk_apply(job: ImportJob, records: list[Record], course_cache: dict) -> ChunkResult:
+    """Apply one chunk's rows; called inside the chunk's transaction with `job` locked."""
+    chunk = _Chunk(job)
+    rows = chunk.valid_rows(records, course_cache)
+    if not rows:
+        return chunk.result
+    users, new_user_ids = _users_for(rows)
+    chunk.result.users_created = len(new_user_ids)
+    rows = chunk.with_users(rows, users)
+    enrollments = _ensure_enrollments({(users[row.email], row.course.pk) for row in rows}, new_user_ids)
+    chunk.record(rows, users, new_user_ids, enrollments)
+    return chunk.result
