@@ -15,7 +15,9 @@ from certificates.models import Certificate
 from courses.models import Lesson
 from enrollments.models import Enrollment, LessonCompletion
 from jobs.models import Job
+from reports.expressions import LocalTime
 from reports.models import Report
+from reports.streaming import stream_rows
 
 CHUNK = 2000  # rows fetched per round trip from the server-side cursor
 
@@ -25,6 +27,7 @@ class Table:
     header: list[str]
     count: int
     rows: Iterator[list]
+    times: frozenset[int] = frozenset()  # the columns that are times (text in the site's zone, or empty)
 
 
 def report_list() -> QuerySet[Report]:
@@ -43,19 +46,21 @@ def course_progress(*, course_id: int) -> Table:
         Enrollment.objects.filter(course_id=course_id)
         .annotate(
             done=Count("completions", filter=Q(completions__lesson_id__in=published)),
-            last_activity=Max("completions__completed_at"),
+            last_activity=LocalTime(Max("completions__completed_at")),
+            enrolled=LocalTime("enrolled_at"),
         )
         .order_by("pk")
         .values_list(
             "learner__full_name",
             "learner__email",
-            "enrolled_at",
+            "enrolled",
             "status",
             "done",
             "progress_percent",
             "last_activity",
             "certificate__code",
             "certificate__status",
+            "certificate__id",  # then grouped by the certificate's key, not by its text columns on every row
         )
     )
     header = ["learner_name", "learner_email", "enrolled_at", "status", "lessons_completed", "lessons_total",
@@ -63,10 +68,11 @@ def course_progress(*, course_id: int) -> Table:
     total = len(published)
 
     def rows():
-        for name, email, enrolled, status, done, percent, last, code, state in enrollments.iterator(CHUNK):
+        for name, email, enrolled, status, done, percent, last, code, state, _ in stream_rows(enrollments, chunk=CHUNK):
             yield [name, email, enrolled, status, done, total, percent, last, code or "", state or ""]
 
-    return Table(header, Enrollment.objects.filter(course_id=course_id).count(), rows())
+    count = Enrollment.objects.filter(course_id=course_id).count()
+    return Table(header, count, rows(), times=frozenset({2, 7}))
 
 
 def lesson_completion(*, course_id: int) -> Table:
@@ -78,13 +84,15 @@ def lesson_completion(*, course_id: int) -> Table:
     completions = (
         LessonCompletion.objects.filter(enrollment__course_id=course_id, lesson_id__in=column)
         .order_by("enrollment_id")
-        .values_list("enrollment_id", "lesson_id", "completed_at")
+        .values_list("enrollment_id", "lesson_id", LocalTime("completed_at"))
     )
 
     def rows():
-        pending = completions.iterator(CHUNK)
+        pending = stream_rows(completions, chunk=CHUNK)
         current = next(pending, None)
-        for pk, name, email in enrollments.values_list("pk", "learner__full_name", "learner__email").iterator(CHUNK):
+        for pk, name, email in stream_rows(
+            enrollments.values_list("pk", "learner__full_name", "learner__email"), chunk=CHUNK
+        ):
             cells = [""] * len(lessons)
             while current is not None and current[0] <= pk:
                 if current[0] == pk:
@@ -93,7 +101,7 @@ def lesson_completion(*, course_id: int) -> Table:
             yield [name, email, *cells]
 
     header = ["learner_name", "learner_email", *[title for _, title in lessons]]
-    return Table(header, enrollments.count(), rows())
+    return Table(header, enrollments.count(), rows(), times=frozenset(range(2, 2 + len(lessons))))
 
 
 def _day_bounds(start, end) -> Q:
@@ -120,12 +128,12 @@ def certificates_issued(*, course_id: int | None, period_start, period_end) -> T
     def rows():
         values = found.values_list(
             "code", "learner_name", "enrollment__learner__email", "enrollment__course__slug", "course_title",
-            "issued_at", "status", "revoked_at",
+            LocalTime("issued_at"), "status", LocalTime("revoked_at"),
         )  # fmt: skip
-        for code, name, email, slug, title, issued, state, revoked in values.iterator(CHUNK):
+        for code, name, email, slug, title, issued, state, revoked in stream_rows(values, chunk=CHUNK):
             yield [code, name, email, slug, title, issued, state, revoked or "", verify.format(code)]
 
-    return Table(header, found.count(), rows())
+    return Table(header, found.count(), rows(), times=frozenset({5, 7}))
 
 
 # --- Staff's view of a course's learners -----------------------------------------------------------

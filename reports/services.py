@@ -114,12 +114,13 @@ def _write(report: Report, path: str) -> int:
     """Stream the report's rows into `path`; returns the row count. Raises OperationCancelled."""
     table = _table(report)
     progress = ProgressReporter(report.operation_id, table.count)
-    writer = WRITERS[report.format](path, table.header)
+    writer = WRITERS[report.format](path, table.header, times=table.times)
     try:
         for row in table.rows:
             writer.write(row)
             progress.advance()
     finally:
+        table.rows.close()  # a cancelled run stops the database's query and closes the reader's connection
         writer.close()
     return progress.done
 

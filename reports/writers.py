@@ -3,7 +3,8 @@
 CSV is UTF-8 with a BOM (spreadsheet programs then read it as UTF-8) and every text cell that a
 spreadsheet would read as a formula neutralised (core.spreadsheets). XLSX goes through XlsxWriter in
 constant-memory mode, each text cell written as text (never as a formula or a link), times as dates
-in the site's time zone.
+in the site's time zone. Times come from the database already as local text (reports.expressions), the
+table names their columns; a datetime given instead is converted here.
 """
 
 import csv
@@ -21,30 +22,33 @@ def _local(value):
     return value
 
 
+def _cell(value):
+    """A CSV cell: text neutralised, numbers and empty cells as they are (None is written empty)."""
+    if value.__class__ is str:
+        return csv_cell(value)
+    if isinstance(value, datetime):
+        return _local(value).isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 class CsvWriter:
-    def __init__(self, path: str, header: list[str]):
+    def __init__(self, path: str, header: list[str], *, times: frozenset[int] = frozenset()):
         self.handle = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in close()
         self.writer = csv.writer(self.handle)
         self.writer.writerow([csv_cell(name) for name in header])
 
     def write(self, row: list) -> None:
-        self.writer.writerow([csv_cell(_text(value)) for value in row])
+        self.writer.writerow([_cell(value) for value in row])
 
     def close(self) -> None:
         self.handle.close()
 
 
-def _text(value):
-    value = _local(value)
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return "" if value is None else value
-
-
 class XlsxWriter:
-    def __init__(self, path: str, header: list[str]):
+    def __init__(self, path: str, header: list[str], *, times: frozenset[int] = frozenset()):
+        self.times = frozenset()
         self.book = xlsxwriter.Workbook(
             path, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
         )
@@ -52,9 +56,12 @@ class XlsxWriter:
         self.when = self.book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         self.row = 0
         self.write(header)
+        self.times = times
 
     def write(self, row: list) -> None:
         for column, value in enumerate(row):
+            if column in self.times and value:
+                value = datetime.fromisoformat(value)
             value = _local(value)
             if isinstance(value, datetime):
                 self.sheet.write_datetime(self.row, column, value, self.when)

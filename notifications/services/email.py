@@ -81,61 +81,74 @@ def _set_password_url(user) -> str:
     )
 
 
+def _user_messages(kind: str, user_id: int) -> list[Message]:
+    User = get_user_model()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return []
+    context = {"catalog_url": _url(reverse("catalog")), "dashboard_url": _url(reverse("dashboard"))}
+    if kind == Kind.PASSWORD_RESET or not user.has_usable_password():
+        context["set_password_url"] = _set_password_url(user)
+    return [Message(recipient=user.email, about=user, user=user, context=context)]
+
+
+def _enrollment_confirmation_messages(enrollment_id: int) -> list[Message]:
+    from enrollments.models import Enrollment
+
+    enrollment = Enrollment.objects.select_related("learner", "course").filter(pk=enrollment_id).first()
+    if enrollment is None:
+        return []
+    context = {"enrollment": enrollment, "course_url": _url(enrollment.course.get_absolute_url())}
+    return [Message(recipient=enrollment.learner.email, about=enrollment, user=enrollment.learner, context=context)]
+
+
+def _certificate_issued_messages(certificate_id: int) -> list[Message]:
+    from certificates.models import Certificate
+
+    certificate = Certificate.objects.select_related("enrollment__learner").filter(pk=certificate_id).first()
+    if certificate is None or certificate.status != Certificate.Status.ISSUED:
+        return []
+    learner = certificate.enrollment.learner
+    context = {
+        "certificate": certificate,
+        "verification_url": certificate.get_verification_url(),
+        "download_url": _url(certificate.get_download_url()),
+    }
+    return [Message(recipient=learner.email, about=certificate, user=learner, context=context)]
+
+
+def _endpoint_disabled_messages(endpoint_id: int) -> list[Message]:
+    from notifications.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return []
+    admin_url = _url(reverse("admin:notifications_webhookendpoint_change", args=[endpoint.pk]))
+    # Those who can act on it (and may see the endpoint), not every staff user.
+    staff = (
+        ModelBackend()
+        .with_perm("notifications.change_webhookendpoint", is_active=True, include_superusers=True)
+        .filter(is_staff=True)
+        .order_by("pk")
+    )
+    context = {"endpoint": endpoint, "admin_url": admin_url}
+    return [Message(recipient=u.email, about=endpoint, user=u, context=context) for u in staff]
+
+
 def _messages_for(kind: str, object_id: int) -> list[Message]:
     """Who gets the `kind` email about object `object_id`, with the template context for each."""
-    User = get_user_model()
     if kind in (Kind.WELCOME, Kind.PASSWORD_RESET):
-        user = User.objects.filter(pk=object_id, is_active=True).first()
-        if user is None:
-            return []
-        context = {"catalog_url": _url(reverse("catalog")), "dashboard_url": _url(reverse("dashboard"))}
-        if kind == Kind.PASSWORD_RESET or not user.has_usable_password():
-            context["set_password_url"] = _set_password_url(user)
-        return [Message(recipient=user.email, about=user, user=user, context=context)]
-    if kind == Kind.ENROLLMENT_CONFIRMATION:
-        from enrollments.models import Enrollment
-
-        enrollment = Enrollment.objects.select_related("learner", "course").filter(pk=object_id).first()
-        if enrollment is None:
-            return []
-        context = {"enrollment": enrollment, "course_url": _url(enrollment.course.get_absolute_url())}
-        return [Message(recipient=enrollment.learner.email, about=enrollment, user=enrollment.learner, context=context)]
-    if kind == Kind.CERTIFICATE_ISSUED:
-        from certificates.models import Certificate
-
-        certificate = Certificate.objects.select_related("enrollment__learner").filter(pk=object_id).first()
-        if certificate is None or certificate.status != Certificate.Status.ISSUED:
-            return []
-        learner = certificate.enrollment.learner
-        context = {
-            "certificate": certificate,
-            "verification_url": certificate.get_verification_url(),
-            "download_url": _url(certificate.get_download_url()),
-        }
-        return [Message(recipient=learner.email, about=certificate, user=learner, context=context)]
-    if kind == Kind.CERTIFICATE_REVOKED:
-        return _certificate_revoked_messages(object_id)
-    if kind == Kind.REPORT_READY:
-        return _report_ready_messages(object_id)
-    if kind == Kind.WEBHOOK_ENDPOINT_DISABLED:
-        from notifications.models import WebhookEndpoint
-
-        endpoint = WebhookEndpoint.objects.filter(pk=object_id).first()
-        if endpoint is None:
-            return []
-        admin_url = _url(reverse("admin:notifications_webhookendpoint_change", args=[endpoint.pk]))
-        # Those who can act on it (and may see the endpoint), not every staff user.
-        staff = (
-            ModelBackend()
-            .with_perm("notifications.change_webhookendpoint", is_active=True, include_superusers=True)
-            .filter(is_staff=True)
-            .order_by("pk")
-        )
-        return [
-            Message(recipient=u.email, about=endpoint, user=u, context={"endpoint": endpoint, "admin_url": admin_url})
-            for u in staff
-        ]
-    raise ValueError(f"unknown email kind {kind!r}")
+        return _user_messages(kind, object_id)
+    by_kind = {
+        Kind.ENROLLMENT_CONFIRMATION: _enrollment_confirmation_messages,
+        Kind.CERTIFICATE_ISSUED: _certificate_issued_messages,
+        Kind.CERTIFICATE_REVOKED: _certificate_revoked_messages,
+        Kind.REPORT_READY: _report_ready_messages,
+        Kind.WEBHOOK_ENDPOINT_DISABLED: _endpoint_disabled_messages,
+    }
+    if kind not in by_kind:
+        raise ValueError(f"unknown email kind {kind!r}")
+    return by_kind[kind](object_id)
 
 
 def _report_ready_messages(report_id: int) -> list[Message]:

@@ -129,42 +129,48 @@ def _record(delivery: WebhookDelivery, result: SendResult) -> WebhookDelivery | 
             duration_ms=result.duration_ms,
         )
         delivery.last_status_code = result.status_code
-        endpoint_id = delivery.endpoint_id
         if result.ok:
             delivery.delivered_at = now
             _finish(delivery, status=WebhookDelivery.Status.SUCCEEDED)
-            WebhookEndpoint.objects.filter(pk=endpoint_id).exclude(consecutive_failures=0).update(
+            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).exclude(consecutive_failures=0).update(
                 consecutive_failures=0, updated_at=now
             )
             return delivery
 
-        error = result.error or f"HTTP {result.status_code}: {excerpt[:200]}".strip()
-        WebhookEndpoint.objects.filter(pk=endpoint_id).update(
-            consecutive_failures=F("consecutive_failures") + 1, updated_at=now
-        )
-        failures = WebhookEndpoint.objects.values_list("consecutive_failures", flat=True).get(pk=endpoint_id)
-
-        if result.status_code == 410:
-            endpoint_disable(endpoint_id=endpoint_id, reason="The receiver answered 410 Gone.")
-            _finish(delivery, status=WebhookDelivery.Status.FAILED, error=error)
-            return delivery
-        if failures >= settings.WEBHOOK_MAX_CONSECUTIVE_FAILURES:
-            endpoint_disable(endpoint_id=endpoint_id, reason=f"{failures} consecutive failed attempts.")
-
-        delay = retry_delay_seconds(delivery.attempts)
-        if delay is None:
-            _finish(delivery, status=WebhookDelivery.Status.FAILED, error=error)
-            return delivery
-        if result.status_code in RETRY_AFTER_STATUSES:
-            asked = retry_after_seconds((result.headers or {}).get("Retry-After"), now=now)
-            delay = asked if asked is not None else delay
-        _finish(
-            delivery,
-            status=WebhookDelivery.Status.RETRYING,
-            error=error,
-            next_attempt_at=now + timedelta(seconds=delay),
-        )
+        _failed(delivery, result, excerpt, now)
     return delivery
+
+
+def _failed(delivery: WebhookDelivery, result: SendResult, excerpt: str, now) -> None:
+    """A failed attempt: count it against the endpoint (disabling it at the limit or on 410 Gone), then
+    schedule the next attempt or give up."""
+    endpoint_id = delivery.endpoint_id
+    error = result.error or f"HTTP {result.status_code}: {excerpt[:200]}".strip()
+    WebhookEndpoint.objects.filter(pk=endpoint_id).update(
+        consecutive_failures=F("consecutive_failures") + 1, updated_at=now
+    )
+    failures = WebhookEndpoint.objects.values_list("consecutive_failures", flat=True).get(pk=endpoint_id)
+
+    if result.status_code == 410:
+        endpoint_disable(endpoint_id=endpoint_id, reason="The receiver answered 410 Gone.")
+        _finish(delivery, status=WebhookDelivery.Status.FAILED, error=error)
+        return
+    if failures >= settings.WEBHOOK_MAX_CONSECUTIVE_FAILURES:
+        endpoint_disable(endpoint_id=endpoint_id, reason=f"{failures} consecutive failed attempts.")
+
+    delay = retry_delay_seconds(delivery.attempts)
+    if delay is None:
+        _finish(delivery, status=WebhookDelivery.Status.FAILED, error=error)
+        return
+    if result.status_code in RETRY_AFTER_STATUSES:
+        asked = retry_after_seconds((result.headers or {}).get("Retry-After"), now=now)
+        delay = asked if asked is not None else delay
+    _finish(
+        delivery,
+        status=WebhookDelivery.Status.RETRYING,
+        error=error,
+        next_attempt_at=now + timedelta(seconds=delay),
+    )
 
 
 def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
