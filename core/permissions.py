@@ -55,22 +55,31 @@ def staff_permission_required(perm: str):
     return decorator
 
 
-def holds(user, perm: str) -> bool:
-    """Whether `user` holds `perm` ("app_label.codename"), in one query.
+def held(user, perms: set[str]) -> set[str]:
+    """Which of `perms` ("app_label.codename") `user` holds, in one query.
 
     For lists every learner reads (their enrollments, their certificates) where holders of a view
-    permission read everyone's: `user.has_perm` would load all of the user's permissions in two queries
-    (docs/performance.md, P7). A condition inside the list's own query would save even this one, but an
-    `OR EXISTS (...)` beside `learner_id = ...` keeps PostgreSQL from using the learner's index. Same answer
-    as ModelBackend: a direct or a group permission of an active user; active superusers hold every one.
+    permission read everyone's, and for the operations clients poll: `user.has_perm` would load all of the
+    user's permissions in two queries (docs/performance.md, P7 and P10). A condition inside the list's own
+    query would save even this one, but an `OR EXISTS (...)` beside `learner_id = ...` keeps PostgreSQL
+    from using the learner's index. Same answer as ModelBackend: a direct or a group permission of an
+    active user; active superusers hold every one.
     """
     from django.contrib.auth.models import Permission
     from django.db.models import Q
 
-    if not user.is_active:
-        return False
+    if not (user.is_active and perms):
+        return set()
     if user.is_superuser:
-        return True
-    app_label, codename = perm.split(".")
-    granted = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-    return granted.filter(Q(user=user.pk) | Q(group__user=user.pk)).exists()
+        return set(perms)
+    named = Q()
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        named |= Q(content_type__app_label=app_label, codename=codename)
+    granted = Permission.objects.filter(named).filter(Q(user=user.pk) | Q(group__user=user.pk))
+    return {f"{app}.{codename}" for app, codename in granted.values_list("content_type__app_label", "codename")}
+
+
+def holds(user, perm: str) -> bool:
+    """Whether `user` holds `perm`, in one query (see `held`)."""
+    return perm in held(user, {perm})

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
+from core.permissions import held
 from jobs.models import Job
 
 # What staff read, from Celery's states joined by task id (a job with no result yet is queued).
@@ -169,14 +170,14 @@ def operation_kinds_readable(*, user) -> list[str]:
 
     if not (user and user.is_authenticated and user.is_staff):
         return []
-    return [
-        kind.kind
-        for kind in operation_kinds().values()
-        if user.has_perm(kind.permission) or user.has_perm(kind.cancel_permission)
-    ]
+    kinds = operation_kinds().values()
+    granted = held(user, {perm for kind in kinds for perm in (kind.permission, kind.cancel_permission)})
+    return [kind.kind for kind in kinds if {kind.permission, kind.cancel_permission} & granted]
 
 
-def operation_list_readable(*, user):
+def operation_list_readable(*, user, kinds: list[str] | None = None):
+    """The operations `user` may see (`kinds`: their readable kinds, when the caller has them already)."""
     from jobs.models import Operation
 
-    return Operation.objects.filter(kind__in=operation_kinds_readable(user=user)).select_related("started_by")
+    kinds = operation_kinds_readable(user=user) if kinds is None else kinds
+    return Operation.objects.filter(kind__in=kinds).select_related("started_by")

@@ -23,9 +23,10 @@ def _readable(request):
     user = request.user
     if not user.is_staff:
         raise Http404
-    if not selectors.operation_kinds_readable(user=user):
+    kinds = selectors.operation_kinds_readable(user=user)
+    if not kinds:
         raise PermissionDenied("You may not see operations.")
-    return selectors.operation_list_readable(user=user)
+    return selectors.operation_list_readable(user=user, kinds=kinds)
 
 
 class OperationListView(generics.ListAPIView):
