@@ -55,29 +55,51 @@ def staff_permission_required(perm: str):
     return decorator
 
 
+def _held_sql(count: int) -> str:
+    """SELECT of which of `count` named permissions (parameters: the names, then the user's id twice) the
+    user holds directly or through a group."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    permission, content_type = quote(Permission._meta.db_table), quote(ContentType._meta.db_table)
+    direct = quote(get_user_model().user_permissions.through._meta.db_table)
+    by_group = quote(Group.permissions.through._meta.db_table)
+    in_group = quote(get_user_model().groups.through._meta.db_table)
+    names = ", ".join(["%s"] * count)
+    return (
+        f"SELECT ct.app_label || '.' || p.codename FROM {permission} p "  # noqa: S608 - quoted names, values bound
+        f"JOIN {content_type} ct ON ct.id = p.content_type_id "
+        f"WHERE ct.app_label || '.' || p.codename IN ({names}) "
+        f"AND (p.id IN (SELECT d.permission_id FROM {direct} d WHERE d.user_id = %s) "
+        f"OR p.id IN (SELECT gp.permission_id FROM {by_group} gp JOIN {in_group} ug ON ug.group_id = gp.group_id "
+        f"WHERE ug.user_id = %s))"
+    )
+
+
 def held(user, perms: set[str]) -> set[str]:
     """Which of `perms` ("app_label.codename") `user` holds, in one query.
 
     For lists every learner reads (their enrollments, their certificates) where holders of a view
     permission read everyone's, and for the operations clients poll: `user.has_perm` would load all of the
-    user's permissions in two queries (docs/performance.md, P7 and P10). A condition inside the list's own
-    query would save even this one, but an `OR EXISTS (...)` beside `learner_id = ...` keeps PostgreSQL
-    from using the learner's index. Same answer as ModelBackend: a direct or a group permission of an
-    active user; active superusers hold every one.
+    user's permissions in two queries (docs/performance.md, P7), and the same query through the ORM costs
+    more to build than to run (P10). A condition inside the list's own query would save even this one,
+    but an `OR EXISTS (...)` beside `learner_id = ...` keeps PostgreSQL from using the learner's index.
+    Same answer as ModelBackend: a direct or a group permission of an active user; active superusers hold
+    every one.
     """
-    from django.contrib.auth.models import Permission
-    from django.db.models import Q
+    from django.db import connection
 
     if not (user.is_active and perms):
         return set()
     if user.is_superuser:
         return set(perms)
-    named = Q()
-    for perm in perms:
-        app_label, codename = perm.split(".")
-        named |= Q(content_type__app_label=app_label, codename=codename)
-    granted = Permission.objects.filter(named).filter(Q(user=user.pk) | Q(group__user=user.pk))
-    return {f"{app}.{codename}" for app, codename in granted.values_list("content_type__app_label", "codename")}
+    names = sorted(perms)
+    with connection.cursor() as cursor:
+        cursor.execute(_held_sql(len(names)), [*names, user.pk, user.pk])
+        return {name for (name,) in cursor.fetchall()}
 
 
 def holds(user, perm: str) -> bool:
