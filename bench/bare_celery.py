@@ -10,7 +10,8 @@ from celery import Celery
 
 BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/9")
 
-app = Celery("bare", broker=BROKER_URL, backend=BROKER_URL)
+# Never the current app: the project's code in this process (jobs.enqueue) publishes through `current_app`.
+app = Celery("bare", broker=BROKER_URL, backend=BROKER_URL, set_as_current=False)
 app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
