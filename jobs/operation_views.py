@@ -13,10 +13,10 @@ from jobs.operations import kind_of, operation_cancel
 
 
 def _operation(request, pk: int):
-    kinds = selectors.operation_kinds_readable(user=request.user)
-    if not kinds:
+    rows = selectors.operation_list_readable(user=request.user)
+    if rows is None:
         raise PermissionDenied
-    operation = selectors.operation_list_readable(user=request.user, kinds=kinds).filter(pk=pk).first()
+    operation = rows.filter(pk=pk).first()
     if operation is None:
         raise Http404
     return operation

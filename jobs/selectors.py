@@ -175,9 +175,12 @@ def operation_kinds_readable(*, user) -> list[str]:
     return [kind.kind for kind in kinds if {kind.permission, kind.cancel_permission} & granted]
 
 
-def operation_list_readable(*, user, kinds: list[str] | None = None):
-    """The operations `user` may see (`kinds`: their readable kinds, when the caller has them already)."""
+def operation_list_readable(*, user):
+    """The operations `user` may see, or None when they may see no kind of operation at all (a 403, where
+    an operation of a kind they may not see is a 404)."""
     from jobs.models import Operation
 
-    kinds = operation_kinds_readable(user=user) if kinds is None else kinds
+    kinds = operation_kinds_readable(user=user)
+    if not kinds:
+        return None
     return Operation.objects.filter(kind__in=kinds).select_related("started_by")

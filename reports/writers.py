@@ -48,7 +48,7 @@ class CsvWriter:
 
 class XlsxWriter:
     def __init__(self, path: str, header: list[str], *, times: frozenset[int] = frozenset()):
-        self.times = frozenset()
+        self.times = frozenset()  # the header row is text throughout; the columns' times start below it
         self.book = xlsxwriter.Workbook(
             path, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
         )

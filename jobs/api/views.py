@@ -23,10 +23,10 @@ def _readable(request):
     user = request.user
     if not user.is_staff:
         raise Http404
-    kinds = selectors.operation_kinds_readable(user=user)
-    if not kinds:
+    rows = selectors.operation_list_readable(user=user)
+    if rows is None:
         raise PermissionDenied("You may not see operations.")
-    return selectors.operation_list_readable(user=user, kinds=kinds)
+    return rows
 
 
 class OperationListView(generics.ListAPIView):
