@@ -143,19 +143,22 @@ class _Cases:
         worker.stop()
 
     def web_and_workers(self) -> None:
-        """P1 (enqueue cost: three web variants), then P2 and P3 against the project's and a bare worker."""
+        """P1 (enqueue cost: four web variants), then P2 and P3 against the project's and a bare worker."""
         from bench import procs
         from bench.cases import throughput, web
 
         web_on = None
         if self.only & {"P1", "P2"}:
             web_on = procs.Gunicorn("web-enqueue")
-            web_off = procs.Gunicorn("web-no-enqueue", app="bench.wsgi_no_enqueue:application")
-            web_row = procs.Gunicorn("web-job-row-only", app="bench.wsgi_job_row_only:application")
-            procs.start_all(web_on, *([web_off, web_row] if "P1" in self.only else []))
-            self.attempt("P1", web.p1_enqueue_cost, self.sizes, web_on, web_off, web_row)
-            web_off.stop()
-            web_row.stop()
+            variants = {
+                "off": procs.Gunicorn("web-no-enqueue", app="bench.wsgi_no_enqueue:application"),
+                "row": procs.Gunicorn("web-job-row-only", app="bench.wsgi_job_row_only:application"),
+                "common": procs.Gunicorn("web-common-practice", app="bench.wsgi_common_practice:application"),
+            }
+            procs.start_all(web_on, *(variants.values() if "P1" in self.only else []))
+            self.attempt("P1", web.p1_enqueue_cost, self.sizes, variants | {"on": web_on})
+            for variant in variants.values():
+                variant.stop()
         if self.only & {"P2", "P3"}:
             environment.purge_queues()
             project = procs.Worker("default", queues="default", concurrency=2)

@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
 application = get_wsgi_application()
 
 
-def _publish_skipped(job) -> bool:
+def _publish_skipped(job, **kwargs) -> bool:
     return True
 
 

@@ -25,7 +25,8 @@ def task_result_link(task_id: str, label: str | None = None):
 
 
 def _state_label(job) -> str:
-    if job.publish_state != Job.Publish.PUBLISHED:
+    # A pending job with no failed attempt was sent by its request; the relay confirms it later (jobs.relay).
+    if job.publish_state == Job.Publish.DEAD or (job.publish_state == Job.Publish.PENDING and job.publish_attempts):
         return f"not published ({job.publish_state})"
     return selectors.STATE_LABELS.get(job.state, job.state.lower())
 

@@ -3,7 +3,8 @@
 Services and signal receivers call `enqueue(task, some_id=...)` and nothing else. It writes a Job row in
 the caller's transaction (the outbox) and publishes to the broker once that transaction commits: a
 rolled-back change queues nothing, a worker never reads a row that is not there yet, and a publish that
-fails (broker down, process killed after commit) is retried by the outbox relay from the row.
+fails (broker down, process killed after commit) is retried by the outbox relay from the row. The relay
+also confirms, in bulk and off the request, that what the request published was delivered (jobs.relay).
 """
 
 import json
@@ -68,8 +69,9 @@ def queue_for(task_name: str) -> str:
     return app.amqp.router.route({}, task_name)["queue"].name
 
 
-def send(job) -> None:
-    """Send one job's message to the broker under the job's task id; raises whatever the broker raised."""
+def send(job, producer=None) -> None:
+    """Send one job's message to the broker under the job's task id; raises whatever the broker raised.
+    `producer`: a kombu producer to reuse (the relay sends many on one connection)."""
     from celery import current_app as app
 
     eta = job.not_before if job.not_before and job.not_before > timezone.now() else None
@@ -81,33 +83,54 @@ def send(job) -> None:
             task_id=job.task_id,
             queue=job.queue,
             eta=eta,
+            producer=producer,
             retry=True,
             # Bounded so a dead broker costs a request about a second, never a hang: the relay retries.
             retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2},
         )
 
 
-def publish(job) -> bool:
-    """Send one job's message to the broker under the job's task id; True when the broker took it."""
+def deliveries_provable() -> bool:
+    """Whether the relay can tell later, by searching the broker, that a job's message was delivered (Redis
+    can be searched: jobs.selectors.broker_task_ids). Then the request only publishes; otherwise it also
+    marks the row published at once, or the relay would publish every job a second time."""
+    from celery import current_app as app
+
+    return app.conf.broker_url.split(":", 1)[0] in ("redis", "rediss")
+
+
+def publish(job, *, confirm: bool = True) -> bool:
+    """Send one job's message to the broker under the job's task id; True when the broker took it.
+
+    With `confirm`, a sent job is marked published at once; without, it stays pending until the relay
+    confirms it (jobs.relay). A failure is recorded either way: the row waits for the relay, backing off."""
     from jobs.models import Job
 
     try:
         send(job)
     except Exception as exc:  # any broker/transport error: the row stays pending for the relay
-        attempts = job.publish_attempts + 1
-        Job.objects.filter(pk=job.pk, publish_state=Job.Publish.PENDING).update(
-            publish_attempts=attempts,
-            next_publish_at=timezone.now() + relay_backoff(attempts),
-            last_publish_error=f"{type(exc).__name__}: {exc}"[:1000],
-        )
-        logger.warning("publishing %s %s failed, the outbox relay will retry: %s", job.task_name, job.task_id, exc)
+        record_publish_failure(job, exc)
         return False
-    # One autocommit UPDATE. (Skipping its disk flush with SET LOCAL synchronous_commit took a transaction
-    # and three more round trips, which cost the request more than the flush: docs/performance.md, P1.)
+    if not confirm:
+        return True
     Job.objects.filter(pk=job.pk, publish_state=Job.Publish.PENDING).update(
         publish_state=Job.Publish.PUBLISHED, published_at=timezone.now(), next_publish_at=None
     )
     return True
+
+
+def record_publish_failure(job, exc: Exception) -> int:
+    """Count a failed publish on the row and set when the relay tries again; returns the attempts so far."""
+    from jobs.models import Job
+
+    attempts = job.publish_attempts + 1
+    Job.objects.filter(pk=job.pk, publish_state=Job.Publish.PENDING).update(
+        publish_attempts=attempts,
+        next_publish_at=timezone.now() + relay_backoff(attempts),
+        last_publish_error=f"{type(exc).__name__}: {exc}"[:1000],
+    )
+    logger.warning("publishing %s %s failed, the outbox relay will retry: %s", job.task_name, job.task_id, exc)
+    return attempts
 
 
 def relay_backoff(attempts: int) -> timedelta:
@@ -141,7 +164,8 @@ def enqueue(task: Task, /, *, countdown: int | None = None, about=None, retry_of
     )
 
     def publish_after_commit() -> None:  # a named function: Django logs its __qualname__ if it raises
-        publish(job)
+        # Where the relay can prove delivery later, the request writes nothing after its commit (P1).
+        publish(job, confirm=not deliveries_provable())
 
     transaction.on_commit(publish_after_commit, robust=True)
     return job

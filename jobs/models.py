@@ -16,7 +16,7 @@ def new_task_id() -> str:
 
 class Job(models.Model):
     class Publish(models.TextChoices):
-        PENDING = "pending", "Pending (not yet on the broker)"
+        PENDING = "pending", "Pending (not yet confirmed on the broker)"
         PUBLISHED = "published", "Published"
         DEAD = "dead", "Dead letter (gave up publishing)"
 

@@ -1,64 +1,24 @@
-"""Operations services: the outbox relay, retrying jobs, sweeping stuck and lost ones, pruning old results."""
+"""Operations services: retrying jobs, sweeping stuck and lost ones, pruning old results (the outbox relay
+is jobs.relay)."""
 
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from jobs.enqueue import enqueue, publish, send
+from jobs.enqueue import enqueue, send
 from jobs.models import Job
 from jobs.selectors import broker_task_ids
 
 logger = logging.getLogger(__name__)
 
-MAX_PUBLISH_ATTEMPTS = 20  # with backoff capped at 5 min: about an hour and a half before dead letter
-
 
 class JobNotRetryable(Exception):
     pass
-
-
-def broker_reachable(timeout: float = 1.0) -> bool:
-    from core.reachability import check_broker
-
-    return check_broker(timeout) is None
-
-
-def outbox_relay(*, limit: int = 200, now=None) -> int:
-    """Publish pending jobs whose publish is due; returns how many reached the broker.
-
-    Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several relays never
-    publish one row at the same time (SQLite serialises writers instead). A row that keeps failing backs
-    off and, after MAX_PUBLISH_ATTEMPTS, becomes a dead letter for staff to requeue.
-    """
-    now = now or timezone.now()
-    if not broker_reachable():
-        return 0  # nothing would get through; try again on the next round without spending attempts
-    published = 0
-    with transaction.atomic():
-        due = Job.objects.filter(publish_state=Job.Publish.PENDING, next_publish_at__lte=now).order_by(
-            "next_publish_at"
-        )
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        for job in due[:limit]:
-            if publish(job):
-                published += 1
-                continue
-            job.refresh_from_db(fields=["publish_attempts"])
-            if job.publish_attempts >= MAX_PUBLISH_ATTEMPTS:
-                Job.objects.filter(pk=job.pk).update(publish_state=Job.Publish.DEAD, next_publish_at=None)
-                logger.error(
-                    "job %s %s moved to the dead letters after %s attempts",
-                    job.task_name,
-                    job.task_id,
-                    job.publish_attempts,
-                )
-    return published
 
 
 def job_requeue_dead(*, jobs) -> int:

@@ -22,7 +22,7 @@ def ping_task(note: str = "") -> dict:
 @shared_task(name="lms.relay_outbox", soft_time_limit=50, time_limit=60, ignore_result=True)
 def outbox_relay_task() -> int:
     """Beat's safety net beside the relay process: publish jobs the after-commit publish missed."""
-    from jobs.services import outbox_relay
+    from jobs.relay import outbox_relay
 
     return outbox_relay()
 

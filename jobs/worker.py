@@ -107,6 +107,11 @@ def _job_context(task_id=None, task=None, **kwargs) -> None:
     # A connection the previous task broke is replaced now, not after many more tasks (see drop_if_broken).
     for connection in connections.all(initialized_only=True):
         drop_if_broken(connection)
+    if task.ignore_result:
+        # No TaskResult will say this job reached a worker: the worker says so, for the relay (jobs.relay).
+        from jobs.relay import job_confirm_started
+
+        job_confirm_started(task_id=task_id)
 
 
 _heartbeat = None

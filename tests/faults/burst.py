@@ -10,7 +10,7 @@ from certificates.models import Certificate
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment
 from jobs.models import Job
-from jobs.services import outbox_relay
+from jobs.relay import outbox_relay
 from notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from notifications.services.webhooks import webhook_due_claim
 from tests.conftest import purge_queues

@@ -1,15 +1,18 @@
 """Nothing lost when a whole worker (main process and pool) is SIGKILLed: a message the Redis transport had
-taken from its queue but not yet recorded as unacknowledged is gone from the broker, and only the
-reconciliation sweep (jobs.services.jobs_reconcile_lost, run here from the test as beat runs it every
-minute) publishes it again."""
+taken from its queue but not yet recorded as unacknowledged is gone from the broker. Before the outbox
+relay confirmed its delivery, the relay publishes it again (jobs.relay); after, only the reconciliation
+sweep (jobs.services.jobs_reconcile_lost, run here from the test as beat runs it every minute) does."""
 
 import functools
 import signal
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from jobs.models import Job
+from jobs.relay import outbox_relay
 from jobs.services import jobs_reconcile_lost
 from tests.conftest import broker_client
 from tests.faults.burst import Burst
@@ -30,12 +33,32 @@ def test_message_lost_between_the_queue_and_a_killed_worker_is_published_again(f
     burst = Burst(learners=1, lessons=1, webhook_url=receiver.url)
     burst.complete_all()  # no worker yet: the sync waits in the queue
     sync = Job.objects.get(task_name="enrollments.sync_progress")
+    # The relay confirms the waiting message (the broker holds it) without publishing it again.
+    assert outbox_relay(now=timezone.now() + timedelta(seconds=10)) == 1
+    assert Job.objects.get(pk=sync.pk).publish_state == Job.Publish.PUBLISHED
     # What a worker killed right after BRPOP leaves: the sync is in no queue and no unacked set.
     assert broker_client().lrem("default", 0, _raw_message_of(sync)) == 1
     fault_worker()
 
     wait_for(lambda: burst.done(sweep=jobs_reconcile_lost), timeout=90, interval=1, message="the lost sync's work")
     assert Job.objects.get(pk=sync.pk).reconciled_count == 1
+    burst.assert_each_effect_once(receiver)
+
+
+def test_message_lost_before_the_relay_confirmed_it_is_published_again_by_the_relay(fault_worker, receiver):
+    # What replaced the request's "published" mark: the relay proves delivery from the broker and the
+    # results, and publishes again what it finds in neither.
+    burst = Burst(learners=1, lessons=1, webhook_url=receiver.url)
+    burst.complete_all()  # no worker yet: the sync waits in the queue, its delivery not yet confirmed
+    sync = Job.objects.get(task_name="enrollments.sync_progress")
+    assert sync.publish_state == Job.Publish.PENDING
+    assert broker_client().lrem("default", 0, _raw_message_of(sync)) == 1  # the worker killed after BRPOP
+    fault_worker()
+
+    # Only the relay (run by burst.done as beat runs it) can bring it back: no reconciliation sweep runs.
+    wait_for(burst.done, timeout=90, interval=1, message="the lost sync's work")
+    relayed = Job.objects.get(pk=sync.pk)
+    assert relayed.publish_state == Job.Publish.PUBLISHED and relayed.reconciled_count == 0
     burst.assert_each_effect_once(receiver)
 
 

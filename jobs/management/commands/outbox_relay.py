@@ -7,7 +7,7 @@ from django.db import close_old_connections
 
 from jobs.alerts import health_alerts_run
 from jobs.heartbeats import HeartbeatThread, process_name
-from jobs.services import outbox_relay
+from jobs.relay import ROUND_LIMIT, outbox_relay
 
 logger = logging.getLogger("lms.outbox_relay")
 RELAY_STARTED = "outbox relay started"
@@ -51,6 +51,8 @@ class Command(BaseCommand):
             if published:
                 total += published
                 self.stdout.write(f"relayed {published} job(s) ({total} since start)")
+            if published and published >= ROUND_LIMIT:
+                continue  # a full round: more are due, go on at once
             time.sleep(min(MAX_BACKOFF_SECONDS, interval * 2 ** min(failures, 16)) if failures else interval)
         if heartbeat is not None:
             heartbeat.stop()
