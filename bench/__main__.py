@@ -13,7 +13,7 @@ import traceback
 
 from bench import environment
 
-IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P13")
+IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P12", "P13")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,10 +77,11 @@ def _prepare() -> None:
 
 
 def _run_all(sizes, only: set[str], run) -> list[tuple[str, str]]:
-    from bench.cases import certificates, imports, observability, queries, recompute, reports
+    from bench.cases import certificates, housekeeping, imports, observability, queries, recompute, reports
 
     cases = _Cases(sizes, only, run)
     cases.attempt("P7", queries.p7_queries, sizes)
+    cases.attempt("P12", housekeeping.p12_relay_drain, sizes)
     p5_measured = cases.attempt("P5", certificates.p5_in_process, sizes)
     cases.web_and_workers()
     cases.certificates(p5_measured)

@@ -26,6 +26,7 @@ class Sizes:
     p7_many: int
     p8_rows: int
     p9_enrollments: int
+    p12_relay_rows: int
 
 
 FULL = Sizes(
@@ -49,6 +50,7 @@ FULL = Sizes(
     p7_many=50,
     p8_rows=100_000,
     p9_enrollments=100_000,
+    p12_relay_rows=100_000,
 )
 
 QUICK = Sizes(
@@ -72,4 +74,5 @@ QUICK = Sizes(
     p7_many=50,
     p8_rows=5_000,
     p9_enrollments=2_000,
+    p12_relay_rows=2_000,
 )

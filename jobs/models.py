@@ -21,15 +21,18 @@ class Job(models.Model):
         DEAD = "dead", "Dead letter (gave up publishing)"
 
     # The Celery task id is chosen before publishing, so the row links to its TaskResult from the start.
-    task_id = models.CharField(max_length=255, unique=True, default=new_task_id)
-    task_name = models.CharField(max_length=200, db_index=True)
+    task_id = models.CharField(max_length=255, default=new_task_id)  # unique: Meta.constraints
+    task_name = models.CharField(max_length=200)
     kwargs = models.JSONField(default=dict)
     queue = models.CharField(max_length=50)
-    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
+    # Indexed by lms_job_about (content_type, object_id), whose first column it is.
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     about = GenericForeignKey("content_type", "object_id")
     triggered_by = models.CharField(max_length=120, blank=True)
-    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries", db_index=False
+    )
     not_before = models.DateTimeField(null=True, blank=True, help_text="Countdown: not to run before this.")
     publish_state = models.CharField(max_length=16, choices=Publish.choices, default=Publish.PENDING)
     publish_attempts = models.PositiveIntegerField(default=0)
@@ -47,9 +50,20 @@ class Job(models.Model):
     class Meta:
         db_table = "lms_job"  # the tables keep the names they had in the lms app (jobs/migrations/0001)
         ordering = ["-created_at", "-id"]
+        # Every request inserts a row, so each index is paid for there (docs/performance.md, finding 13): no
+        # varchar_pattern_ops copies (nothing searches by prefix), and the outbox and retry indexes are
+        # partial, so the millions of published, never-retried rows stay out of them.
+        constraints = [models.UniqueConstraint(fields=["task_id"], name="lms_job_task_id_uniq")]
         indexes = [
-            models.Index(fields=["publish_state", "next_publish_at"], name="lms_job_outbox"),
+            models.Index(
+                fields=["publish_state", "next_publish_at"],
+                condition=~models.Q(publish_state="published"),
+                include=["created_at"],  # the health check's oldest pending job, from this index alone
+                name="lms_job_outbox_unsettled",
+            ),
             models.Index(fields=["content_type", "object_id"], name="lms_job_about"),
+            models.Index(fields=["task_name", "-created_at"], name="lms_job_task_name_recent"),
+            models.Index(fields=["retry_of"], condition=models.Q(retry_of__isnull=False), name="lms_job_retry_of"),
         ]
         permissions = [
             ("retry_job", "Can retry failed background jobs"),
