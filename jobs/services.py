@@ -161,22 +161,3 @@ def _job_publish_again(*, job: Job, now) -> bool:
         job.reconciled_count + 1,
     )
     return True
-
-
-def results_prune(*, now=None) -> dict:
-    """Delete old task results and job rows: successes after a week, failures after a month (settings)."""
-    now = now or timezone.now()
-    keep_success = timedelta(days=settings.RESULTS_KEEP_SUCCESS_DAYS)
-    keep_failure = timedelta(days=settings.RESULTS_KEEP_FAILURE_DAYS)
-    ok, _ = TaskResult.objects.filter(status="SUCCESS", date_done__lt=now - keep_success).delete()
-    failed, _ = (
-        TaskResult.objects.exclude(status__in=["SUCCESS", "PENDING", "STARTED"])
-        .filter(date_done__lt=now - keep_failure)
-        .delete()
-    )
-    jobs, _ = (
-        Job.objects.filter(created_at__lt=now - max(keep_success, keep_failure))
-        .exclude(publish_state=Job.Publish.DEAD)
-        .delete()
-    )
-    return {"succeeded": ok, "failed": failed, "jobs": jobs}

@@ -44,14 +44,22 @@ def jobs_reconcile_lost_task() -> int:
     return jobs_reconcile_lost()
 
 
+PRUNE_BUDGET = 100  # seconds of deleting per run, well inside the task's soft time limit (150 s)
+
+
 @periodic("Prune old task results and jobs", crontab={"minute": "30", "hour": "3"})
 @shared_task(name="lms.prune_results", soft_time_limit=150, time_limit=180)
 def results_prune_task() -> dict:
+    """Nightly: prune old results and jobs in batches for up to PRUNE_BUDGET seconds, then queue itself
+    again while rows remain (a backlog of millions takes several runs, none of them holding locks long)."""
     from core.idempotency import idempotency_records_prune
+    from jobs.enqueue import enqueue
     from jobs.heartbeats import heartbeats_prune
-    from jobs.services import results_prune
+    from jobs.pruning import results_prune
 
-    pruned = results_prune()
+    pruned = results_prune(budget_seconds=PRUNE_BUDGET)
+    if pruned["more"]:
+        enqueue(results_prune_task)
     pruned["idempotency_keys"] = idempotency_records_prune()
     pruned["heartbeats"] = heartbeats_prune()
     return pruned
