@@ -77,11 +77,11 @@ def _prepare() -> None:
 
 
 def _run_all(sizes, only: set[str], run) -> list[tuple[str, str]]:
-    from bench.cases import certificates, housekeeping, imports, observability, queries, recompute, reports
+    from bench.cases import certificates, imports, observability, queries, recompute, reports
 
     cases = _Cases(sizes, only, run)
     cases.attempt("P7", queries.p7_queries, sizes)
-    cases.attempt("P12", housekeeping.p12_relay_drain, sizes)
+    cases.housekeeping()
     p5_measured = cases.attempt("P5", certificates.p5_in_process, sizes)
     cases.web_and_workers()
     cases.certificates(p5_measured)
@@ -142,6 +142,18 @@ class _Cases:
         self.attempt("P10", operations.p10_polling, self.sizes, web, worker)
         web.stop()
         worker.stop()
+
+    def housekeeping(self) -> None:
+        """P12: the relay's drain, then pruning while a gunicorn takes lesson completions."""
+        from bench import procs
+        from bench.cases import housekeeping
+
+        if "P12" not in self.only:
+            return
+        web = procs.Gunicorn("web-housekeeping")
+        procs.start_all(web)
+        self.attempt("P12", housekeeping.p12_housekeeping, self.sizes, web)
+        web.stop()
 
     def web_and_workers(self) -> None:
         """P1 (enqueue cost: four web variants), then P2 and P3 against the project's and a bare worker."""

@@ -27,6 +27,8 @@ class Sizes:
     p8_rows: int
     p9_enrollments: int
     p12_relay_rows: int
+    p12_prune_rows: int  # expired results, and as many expired jobs
+    p12_lessons: int  # per learner: enough for the completions while the prune runs
 
 
 FULL = Sizes(
@@ -51,6 +53,8 @@ FULL = Sizes(
     p8_rows=100_000,
     p9_enrollments=100_000,
     p12_relay_rows=100_000,
+    p12_prune_rows=1_000_000,
+    p12_lessons=20_000,
 )
 
 QUICK = Sizes(
@@ -75,4 +79,6 @@ QUICK = Sizes(
     p8_rows=5_000,
     p9_enrollments=2_000,
     p12_relay_rows=2_000,
+    p12_prune_rows=20_000,
+    p12_lessons=2_000,
 )

@@ -91,8 +91,8 @@ def p5_row(sizes: Sizes, measured: dict, pdf_worker: Worker) -> Row:
         measured=f"p95 {r:.2f}x; {n:,} in {fmt_s(wall)}",
         # The absolute limit stays the issue's: wall time follows the host's speed, which halved between two
         # runs on this machine (docs/performance.md); the ratio is the figure that carries across.
-        target="<= 2x raw; 1,000 in < 60 s",
-        met=r <= 2 and (wall < 60 if n >= 1000 else None),
+        target="<= 1.5x raw; 1,000 in < 20 s (raised by issue 20 from 2x and 60 s)",
+        met=r <= 1.5 and (wall < 20 if n >= 1000 else None),
         absolute=(
             f"certificate_issue: {service.ms()}\nraw render_pdf: {raw.ms()}\nend to end: {n / wall:.1f} certificates/s"
         ),
@@ -173,8 +173,8 @@ def p6_row(sizes: Sizes, one: dict, named: dict) -> Row:
             "(default -c 1 + pdf -c 1) vs one queue (default -c 2)"
         ),
         measured=f"{r:.0f}x better (p99 {fmt_ms(named['sync'].p99)} vs {fmt_ms(one['sync'].p99)})",
-        target=">= 50x better (tightened from 10x)",
-        met=r >= 50,
+        target=">= 100x better (raised by issue 20 from 50x)",
+        met=r >= 100,
         absolute=(
             f"named queues: {named['sync'].ms()}, renders drained in {fmt_s(named['drain'])}\n"
             f"one queue: {one['sync'].ms()}, renders drained in {fmt_s(one['drain'])}"

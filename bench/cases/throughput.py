@@ -89,8 +89,8 @@ def p3_throughput(sizes: Sizes, project_worker: Worker, bare_worker: Worker) -> 
         id="P3",
         what="progress-sync tasks/s through the project's worker vs bare Celery no-ops (prefork -c 2, same Redis)",
         measured=f"{r:.2f}x",
-        target=">= 0.5x",
-        met=r >= 0.5,
+        target=">= 0.7x (raised by issue 20 from 0.5x)",
+        met=r >= 0.7,
         absolute=(
             f"progress syncs: {sync_rate:.0f}/s; bare no-ops: {bare_rate:.0f}/s (median of {sizes.p3_rounds} "
             f"alternating drains of {n}; bare vs syncs per round: {rounds})\n"

@@ -185,8 +185,8 @@ def p2_sync_latency(sizes: Sizes, web: Gunicorn) -> Row:
         id="P2",
         what="lesson completed (POST) -> new progress visible, vs a bare Celery no-op round trip (same Redis)",
         measured=f"p50 {r:.1f}x; p99 {fmt_ms(sync.p99)}",
-        target="p50 <= 5x; p99 < 50 ms (tightened from 100 ms)",
-        met=r <= 5 and sync.p99 < 0.050,
+        target="p50 <= 3x; p99 < 30 ms (raised by issue 20 from 5x and 50 ms)",
+        met=r <= 3 and sync.p99 < 0.030,
         absolute=(
             f"completion -> visible: {sync.ms()}; of which the POST's own response: p50 {fmt_ms(post.p50)}\n"
             f"bare no-op: {bare.ms()}\n"
