@@ -13,7 +13,9 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_results.admin import TaskResultAdmin as BaseTaskResultAdmin
 from django_celery_results.models import TaskResult
 
+from core.admin_paging import LargeTableAdmin
 from jobs import selectors
+from jobs.admin_lists import QueueFilter, TaskNameFilter, job_search, result_search
 from jobs.health import health_checks, heartbeats_with_age
 from jobs.models import HealthIncident, Job
 from jobs.services import JobNotRetryable, job_requeue_dead, job_retry, jobs_publish_lost_again
@@ -60,11 +62,13 @@ class ReconciledFilter(admin.SimpleListFilter):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(LargeTableAdmin):
     list_display = ["task_name", "state_display", "queue", "about_link", "triggered_by", "created_at", "result_link"]
-    list_filter = [StateFilter, ReconciledFilter, "task_name", "queue", "publish_state", "created_at"]
-    search_fields = ["task_id", "task_name", "kwargs", "triggered_by"]
-    date_hierarchy = "created_at"
+    list_filter = [StateFilter, ReconciledFilter, TaskNameFilter, QueueFilter, "publish_state", "created_at"]
+    # Searched by indexed lookups only (jobs.admin_lists.job_search); the field names are for the admin's
+    # search box to show.
+    search_fields = ["task_id", "task_name", "triggered_by"]
+    search_help_text = 'A task id, an object ("enrollment 42", "#42"), a task name or a trigger ("user:7"), exactly.'
     readonly_fields = [f.name for f in Job._meta.fields] + ["state_display", "result_link", "about_link"]
     actions = ["retry_jobs", "requeue_dead_letters", "publish_lost_again"]
 
@@ -72,6 +76,9 @@ class JobAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.job_list_with_state()
+
+    def get_search_results(self, request, queryset, search_term):
+        return job_search(queryset, search_term), False
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -213,12 +220,17 @@ admin.site.unregister(TaskResult)
 
 
 @admin.register(TaskResult)
-class TaskResultAdmin(BaseTaskResultAdmin):
-    """django-celery-results' admin, with the worker, runtime and the job's queue in the list."""
+class TaskResultAdmin(LargeTableAdmin, BaseTaskResultAdmin):
+    """django-celery-results' admin, with the worker, runtime and the job's queue in the list; counted,
+    filtered and searched within bounds (core.admin_paging, jobs.admin_lists)."""
 
     list_display = ["task_id", "task_name", "status", "worker", "queue", "runtime", "date_created", "date_done"]
-    list_filter = ["status", "task_name", "date_created", "date_done", "worker"]
-    search_fields = ["task_id", "task_name", "task_args", "task_kwargs", "worker"]
+    list_filter = ["status", TaskNameFilter, "date_created", "date_done"]
+    search_fields = ["task_id", "task_name", "worker"]
+    search_help_text = "A task id, a task name or a worker, exactly."
+
+    def get_search_results(self, request, queryset, search_term):
+        return result_search(queryset, search_term), False
 
     def get_queryset(self, request):
         from django.db.models import OuterRef, Subquery

@@ -1,19 +1,19 @@
 from django.contrib import admin
 
+from core.admin_paging import LargeTableAdmin
 from jobs.admin import JobInline
 from notifications.models import Notification
 from notifications.services.email import notification_resend
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(LargeTableAdmin):
     inlines = [JobInline]
     list_display = ["kind", "recipient", "status", "attempts", "created_at", "sent_at", "provider_message_id"]
     list_filter = ["status", "kind", "created_at"]
     search_fields = ["recipient", "dedupe_key", "provider_message_id", "subject"]
     readonly_fields = [f.name for f in Notification._meta.fields]
     list_select_related = ["content_type"]
-    date_hierarchy = "created_at"
     actions = ["resend"]
 
     def has_add_permission(self, request) -> bool:

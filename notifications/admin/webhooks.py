@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin_paging import LargeTableAdmin
 from jobs.admin import JobInline
 from notifications import selectors
 from notifications.events import WEBHOOK_EVENT_CHOICES
@@ -146,7 +147,7 @@ class WebhookAttemptInline(ReadOnlyInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(LargeTableAdmin):
     list_display = [
         "id",
         "event_type",
