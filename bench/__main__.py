@@ -13,7 +13,7 @@ import traceback
 
 from bench import environment
 
-IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P12", "P13")
+IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +77,7 @@ def _prepare() -> None:
 
 
 def _run_all(sizes, only: set[str], run) -> list[tuple[str, str]]:
-    from bench.cases import certificates, imports, observability, queries, recompute, reports
+    from bench.cases import certificates, imports, observability, queries, recompute, reports, scale
 
     cases = _Cases(sizes, only, run)
     cases.attempt("P7", queries.p7_queries, sizes)
@@ -90,6 +90,7 @@ def _run_all(sizes, only: set[str], run) -> list[tuple[str, str]]:
     cases.polling_while_a_report_runs()
     cases.attempt("P13", observability.p13_observability, sizes)  # P3 with metrics and tracing off and on
     cases.attempt("P4", recompute.p4_recompute, sizes)
+    cases.attempt("P11", scale.p11_scale, sizes)  # last: millions of rows would slow every other case
     return cases.failures
 
 

@@ -26,6 +26,8 @@ class Sizes:
     p7_many: int
     p8_rows: int
     p9_enrollments: int
+    p11_small: int  # jobs at the first measurement
+    p11_jobs: int  # jobs (and results) at the second
     p12_relay_rows: int
     p12_prune_rows: int  # expired results, and as many expired jobs
     p12_lessons: int  # per learner: enough for the completions while the prune runs
@@ -52,6 +54,8 @@ FULL = Sizes(
     p7_many=50,
     p8_rows=100_000,
     p9_enrollments=100_000,
+    p11_small=5_000,
+    p11_jobs=5_000_000,
     p12_relay_rows=100_000,
     p12_prune_rows=1_000_000,
     p12_lessons=20_000,
@@ -78,6 +82,8 @@ QUICK = Sizes(
     p7_many=50,
     p8_rows=5_000,
     p9_enrollments=2_000,
+    p11_small=500,
+    p11_jobs=10_000,
     p12_relay_rows=2_000,
     p12_prune_rows=20_000,
     p12_lessons=2_000,
