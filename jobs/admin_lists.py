@@ -47,6 +47,19 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset.filter(queue=self.value()) if self.value() else queryset
 
 
+class ResultStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        from celery import states
+
+        return [(state, state.lower()) for state in sorted(states.ALL_STATES)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 def _is_task_id(term: str) -> bool:
     try:
         uuid.UUID(term)

@@ -64,6 +64,10 @@ class Job(models.Model):
             models.Index(fields=["content_type", "object_id"], name="lms_job_about"),
             models.Index(fields=["task_name", "-created_at"], name="lms_job_task_name_recent"),
             models.Index(fields=["retry_of"], condition=models.Q(retry_of__isnull=False), name="lms_job_retry_of"),
+            # The operations page's "published again" summary and the admin's filter: the few reconciled jobs.
+            models.Index(
+                fields=["reconciled_at"], condition=models.Q(reconciled_count__gt=0), name="lms_job_reconciled"
+            ),
         ]
         permissions = [
             ("retry_job", "Can retry failed background jobs"),

@@ -49,7 +49,10 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id"], name="notifications_about")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="notifications_about"),
+            models.Index(fields=["-created_at", "-id"], name="notifications_recent"),  # the admin's list (P11)
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="notification_sent_has_date"
@@ -142,6 +145,8 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "webhook deliveries"
+        # The admin's list, newest first, over a year of deliveries (P11).
+        indexes = [models.Index(fields=["-created_at", "-id"], name="webhooks_delivery_recent")]
         constraints = [
             models.UniqueConstraint(fields=["event", "endpoint"], name="webhooks_one_delivery_per_event_endpoint")
         ]

@@ -58,11 +58,20 @@ def test_a_small_list_shows_its_exact_count(root_client):
     assert "2 background jobs" in page or "2 jobs" in page
 
 
-def test_filters_list_their_choices_without_reading_the_table(root_client):
+@pytest.mark.parametrize(
+    ("url", "choices"),
+    [
+        ("/admin/jobs/job/", ["enrollments.sync_progress", "email_bulk"]),  # registered tasks, configured queues
+        ("/admin/django_celery_results/taskresult/", ["enrollments.sync_progress", "failure"]),
+        ("/admin/notifications/webhookdelivery/", ["succeeded"]),
+        ("/admin/notifications/notification/", ["certificate_issued"]),
+    ],
+)
+def test_filters_list_their_choices_without_reading_the_table(root_client, url, choices):
     _jobs(1)
     with CaptureQueriesContext(connection) as queries:
-        page = root_client.get("/admin/jobs/job/").content.decode()
-    assert "enrollments.sync_progress" in page and "email_bulk" in page  # registered tasks, configured queues
+        page = root_client.get(url).content.decode()
+    assert all(choice in page for choice in choices)
     assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()]
 
 
@@ -115,3 +124,17 @@ def test_large_lists_do_not_count_the_whole_table_beside_a_filter(root_client, u
     response = root_client.get(url, {"q": "x"})
     assert response.status_code == 200
     assert response.context["cl"].full_result_count is None
+
+
+def test_the_state_filter_finds_jobs_by_their_results_state(root_client):
+    failed, succeeded, queued = _jobs(3)
+    TaskResult.objects.create(task_id=failed.task_id, status="FAILURE")
+    TaskResult.objects.create(task_id=succeeded.task_id, status="SUCCESS")
+
+    def found(state: str) -> set[int]:
+        return {job.pk for job in root_client.get("/admin/jobs/job/", {"state": state}).context["cl"].result_list}
+
+    assert found("FAILURE") == {failed.pk}
+    assert found("SUCCESS") == {succeeded.pk}
+    assert found("QUEUED") == {queued.pk}
+    assert found("STARTED") == set()
