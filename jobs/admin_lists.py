@@ -25,39 +25,40 @@ def registered_task_names() -> list[str]:
     return sorted(name for name in app.tasks if not name.startswith("celery."))
 
 
-class TaskNameFilter(admin.SimpleListFilter):
-    title = "task name"
-    parameter_name = "task_name"
+class CodeChoicesFilter(admin.SimpleListFilter):
+    """A list filter on one column whose choices come from the code, not from the table's rows."""
+
+    def choices_from_code(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
 
     def lookups(self, request, model_admin):
+        return self.choices_from_code()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.parameter_name: self.value()}) if self.value() else queryset
+
+
+class TaskNameFilter(CodeChoicesFilter):
+    title, parameter_name = "task name", "task_name"
+
+    def choices_from_code(self):
         return [(name, name) for name in registered_task_names()]
 
-    def queryset(self, request, queryset):
-        return queryset.filter(task_name=self.value()) if self.value() else queryset
 
+class QueueFilter(CodeChoicesFilter):
+    title, parameter_name = "queue", "queue"
 
-class QueueFilter(admin.SimpleListFilter):
-    title = "queue"
-    parameter_name = "queue"
-
-    def lookups(self, request, model_admin):
+    def choices_from_code(self):
         return [(name, name) for name in settings.CELERY_TASK_QUEUES_NAMES]
 
-    def queryset(self, request, queryset):
-        return queryset.filter(queue=self.value()) if self.value() else queryset
 
+class ResultStatusFilter(CodeChoicesFilter):
+    title, parameter_name = "status", "status"
 
-class ResultStatusFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
+    def choices_from_code(self):
         from celery import states
 
         return [(state, state.lower()) for state in sorted(states.ALL_STATES)]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(status=self.value()) if self.value() else queryset
 
 
 def _is_task_id(term: str) -> bool:
