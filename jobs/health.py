@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from jobs.models import Heartbeat, Job
+from jobs.selectors import outbox_unsettled
 from jobs.worker import SENT_AT_HEADER
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def check_queues() -> list[Check]:
 
 
 def check_outbox() -> Check:
-    oldest = Job.objects.filter(publish_state=Job.Publish.PENDING).aggregate(oldest=Min("created_at"))["oldest"]
+    oldest = outbox_unsettled().filter(publish_state=Job.Publish.PENDING).aggregate(oldest=Min("created_at"))["oldest"]
     if oldest is None:
         return Check("outbox", OK, "none pending", "Every job reached the broker.")
     age = (timezone.now() - oldest).total_seconds()

@@ -178,15 +178,15 @@ def _database_metrics():
     from django.db.models import Count
 
     from jobs.models import Job
+    from jobs.selectors import outbox_unsettled
 
     outbox = GaugeMetricFamily(
-        "lms_outbox_jobs", "Outbox jobs not on the broker, by state (pending, dead).", labels=["state"]
+        "lms_outbox_jobs",
+        "Outbox jobs not on the broker that should be by now (a failed publish, or overdue for the relay), "
+        "by state (pending, dead).",
+        labels=["state"],
     )
-    states = dict(
-        Job.objects.filter(publish_state__in=[Job.Publish.PENDING, Job.Publish.DEAD])
-        .values_list("publish_state")
-        .annotate(n=Count("id"))
-    )
+    states = dict(outbox_unsettled().values_list("publish_state").annotate(n=Count("id")))
     for state in (Job.Publish.PENDING, Job.Publish.DEAD):
         outbox.add_metric([state.value], states.get(state.value, 0))
     yield outbox

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_celery_results.models import TaskResult
@@ -32,6 +32,18 @@ def job_list_with_state() -> QuerySet[Job]:
     )
 
 
+def outbox_unsettled() -> QuerySet[Job]:
+    """Jobs not known to be on the broker that should be by now: dead letters, and pending jobs whose
+    publish failed or whose confirmation is overdue. A job the request sent a moment ago, waiting for the
+    relay to confirm it (jobs.relay), is not one of them."""
+    now = timezone.now()
+    return Job.objects.filter(
+        Q(publish_state=Job.Publish.DEAD)
+        | Q(publish_state=Job.Publish.PENDING)
+        & (Q(publish_attempts__gt=0) | Q(next_publish_at__lte=now) | Q(next_publish_at__isnull=True))
+    )
+
+
 def job_list_failed(*, task_name: str | None = None, since=None) -> QuerySet[Job]:
     jobs = job_list_with_state().filter(state="FAILURE", retries__isnull=True)
     if task_name:
@@ -48,10 +60,7 @@ def operations_summary(*, hours: int = 24) -> dict:
     for task_name, state, count in _counts_by_task_and_state(since):
         by_task.setdefault(task_name, {})[STATE_LABELS.get(state, state.lower())] = count
     outbox = dict(
-        Job.objects.exclude(publish_state=Job.Publish.PUBLISHED)
-        .values_list("publish_state")
-        .annotate(n=Count("id"))
-        .values_list("publish_state", "n")
+        outbox_unsettled().values_list("publish_state").annotate(n=Count("id")).values_list("publish_state", "n")
     )
     return {
         "since": since,

@@ -233,3 +233,15 @@ def test_a_broker_that_does_not_answer_is_an_error(everything_alive, settings):
         _reset_broker_connections()
     assert (checks["queues"].status, checks["queues"].figure) == ("error", "broker unreachable")
     assert "queue:default" not in checks
+
+
+def test_a_job_sent_a_moment_ago_is_not_an_outbox_problem_until_its_publish_fails(everything_alive):
+    # The request publishes and leaves the row pending until the relay confirms it (jobs.relay).
+    sent = Job.objects.create(
+        task_name="lms.ping", queue="default", next_publish_at=timezone.now() + timedelta(seconds=5)
+    )
+    Job.objects.filter(pk=sent.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    assert _by_name(health_checks())["outbox"].figure == "none pending"
+
+    Job.objects.filter(pk=sent.pk).update(publish_attempts=1, last_publish_error="ConnectionError: broker down")
+    assert _by_name(health_checks())["outbox"].figure == "oldest pending 6 min"
