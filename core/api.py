@@ -1,12 +1,27 @@
 """API-wide pieces: pagination, and the JSON parser that refuses bodies nested too deeply to handle safely.
 The error shape and handler are in core/errors.py."""
 
+from django.core.paginator import Paginator as DjangoPaginator
 from rest_framework import exceptions, parsers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
+class CountSavingPaginator(DjangoPaginator):
+    """Django's paginator without its COUNT query when the first page is not full: its rows are then the
+    whole list (a learner's own enrollments or certificates, nearly always). Otherwise as Django's."""
+
+    def page(self, number):
+        if str(number) != "1" or "count" in self.__dict__:
+            return super().page(number)
+        rows = list(self.object_list[: self.per_page])
+        if len(rows) < self.per_page:
+            self.__dict__["count"] = len(rows)  # `count` is a cached_property: this is its value
+        return self._get_page(rows, 1, self)
+
+
 class Pagination(PageNumberPagination):
+    django_paginator_class = CountSavingPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
